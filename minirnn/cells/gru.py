@@ -1,0 +1,126 @@
+"""GRU: the NumPy reference forward and backward passes.
+
+Shape legend: N batch, T time steps, D input features, H hidden units.
+
+This is PyTorch's `nn.GRU` variant: gate order r, z, n along the 3H axis, and the reset gate is
+applied *after* the recurrent matrix product (Cho et al. 2014 apply it before; PyTorch and Keras
+`reset_after=True` apply it after). That is why the candidate keeps its own recurrent bias bhn:
+it sits inside the reset product and cannot be folded into b. The other biases are folded,
+b = b_ih + b_hh for r and z, and b = b_in for n.
+
+    ax_t = x_t @ Wx + b                      Wx: (D, 3H)  b: (3H,)      (N, 3H)
+    ah_t = h_{t-1} @ Wh + [0, 0, bhn]        Wh: (H, 3H)  bhn: (H,)     (N, 3H)
+    r_t  = sigmoid(ax_r + ah_r)              reset gate
+    z_t  = sigmoid(ax_z + ah_z)              update gate
+    hn_t = ah_n                              the recurrent part of the candidate, (N, H)
+    n_t  = tanh(ax_n + r_t * hn_t)           candidate
+    h_t  = (1 - z_t) * n_t + z_t * h_{t-1}
+
+Backward of one step, given dh_t:
+
+    dn = dh * (1 - z);  dz = dh * (h_{t-1} - n);  dh_{t-1} = dh * z + dah @ Wh.T
+    dan = dn * (1 - n^2);  dr = dan * hn;  dhn = dan * r
+    dax = [dr * r(1-r), dz * z(1-z), dan];  dah = [dr * r(1-r), dz * z(1-z), dhn]
+"""
+import numpy as np
+
+from ..validation import check_sequence_inputs
+from .activations import dsigmoid, dtanh, sigmoid
+
+
+def gru_step_forward(x, prev_h, Wx, Wh, b, bhn):
+    """One step. x: (N, D), prev_h: (N, H), Wx: (D, 3H), Wh: (H, 3H), b: (3H,), bhn: (H,).
+
+    Returns next_h: (N, H) and the cache that `gru_step_backward` needs.
+    """
+    H = prev_h.shape[1]
+    ax = x @ Wx + b  # (N, 3H)
+    ah = prev_h @ Wh  # (N, 3H)
+    hn = ah[:, 2 * H:] + bhn  # (N, H)
+    rz = sigmoid(ax[:, :2 * H] + ah[:, :2 * H])  # (N, 2H)
+    r, z = rz[:, :H], rz[:, H:]
+    n = np.tanh(ax[:, 2 * H:] + r * hn)
+    next_h = (1.0 - z) * n + z * prev_h
+    cache = {"x": x, "prev_h": prev_h, "Wx": Wx, "Wh": Wh,
+             "rzn": np.concatenate([rz, n], axis=1), "hn": hn}
+    return next_h, cache
+
+
+def gru_step_backward(dnext_h, cache):
+    """Backward of one step. dnext_h: (N, H).
+
+    Returns dx: (N, D), dprev_h: (N, H), dWx: (D, 3H), dWh: (H, 3H), db: (3H,), dbhn: (H,).
+    """
+    r, z, n = np.split(cache["rzn"], 3, axis=1)
+    prev_h = cache["prev_h"]
+    # forward: next_h = (1 - z) * n + z * prev_h
+    dn = dnext_h * (1.0 - z)
+    dz = dnext_h * (prev_h - n)
+    dprev_h = dnext_h * z
+    # forward: n = tanh(ax_n + r * hn)
+    dan = dn * dtanh(n)
+    dr = dan * cache["hn"]
+    dhn = dan * r
+    # forward: r, z = sigmoid(ax_rz + ah_rz)
+    darz = np.concatenate([dr * dsigmoid(r), dz * dsigmoid(z)], axis=1)  # (N, 2H)
+    dax = np.concatenate([darz, dan], axis=1)  # (N, 3H)
+    dah = np.concatenate([darz, dhn], axis=1)  # (N, 3H)
+    # forward: ax = x @ Wx + b;  ah = prev_h @ Wh (+ bhn on the n part)
+    dx = dax @ cache["Wx"].T
+    dWx = cache["x"].T @ dax
+    db = dax.sum(axis=0)
+    dprev_h += dah @ cache["Wh"].T
+    dWh = prev_h.T @ dah
+    dbhn = dhn.sum(axis=0)
+    return dx, dprev_h, dWx, dWh, db, dbhn
+
+
+def gru_forward(x, h0, Wx, Wh, b, bhn):
+    """Run the cell over a whole sequence. x: (N, T, D), h0: (N, H).
+
+    Returns h: (N, T, H), every hidden state, and the cache {x, h0, Wx, Wh, rzn (N, T, 3H),
+    hn (N, T, H), h} that `gru_backward` reads. The Numba kernels produce the same cache.
+    """
+    check_sequence_inputs(x, {"h0": h0}, Wx, Wh, gates=3)
+    N, T, _ = x.shape
+    H = Wh.shape[0]
+    h = np.empty((N, T, H), dtype=x.dtype)
+    hn = np.empty((N, T, H), dtype=x.dtype)
+    rzn = np.empty((N, T, 3 * H), dtype=x.dtype)
+    prev_h = h0
+    for t in range(T):
+        prev_h, step = gru_step_forward(x[:, t], prev_h, Wx, Wh, b, bhn)
+        h[:, t], rzn[:, t], hn[:, t] = prev_h, step["rzn"], step["hn"]
+    cache = {"x": x, "h0": h0, "Wx": Wx, "Wh": Wh, "rzn": rzn, "hn": hn, "h": h}
+    return h, cache
+
+
+def gru_step_cache(cache, t):
+    """The cache `gru_step_forward` produced at step t, read back from the sequence cache."""
+    prev_h = cache["h0"] if t == 0 else cache["h"][:, t - 1]
+    return {"x": cache["x"][:, t], "prev_h": prev_h, "Wx": cache["Wx"], "Wh": cache["Wh"],
+            "rzn": cache["rzn"][:, t], "hn": cache["hn"][:, t]}
+
+
+def gru_backward(dh, cache, dhT=None):
+    """Full BPTT. dh: (N, T, H) = dLoss/dh_t for every t; dhT: (N, H) extra gradient on the
+    final state, or None.
+
+    Returns dx: (N, T, D), dh0: (N, H), dWx, dWh, db, dbhn.
+    """
+    x, Wx, Wh = cache["x"], cache["Wx"], cache["Wh"]
+    T = x.shape[1]
+    dx = np.zeros_like(x)
+    dWx, dWh = np.zeros_like(Wx), np.zeros_like(Wh)
+    db = np.zeros(Wx.shape[1], dtype=x.dtype)
+    dbhn = np.zeros(Wh.shape[0], dtype=x.dtype)
+    dnext_h = np.zeros_like(cache["h0"]) if dhT is None else dhT.copy()  # (N, H)
+    for t in reversed(range(T)):
+        dnext_h += dh[:, t]  # h_t is read by the output at t and by step t+1
+        dx[:, t], dnext_h, dWx_t, dWh_t, db_t, dbhn_t = gru_step_backward(
+            dnext_h, gru_step_cache(cache, t))
+        dWx += dWx_t
+        dWh += dWh_t
+        db += db_t
+        dbhn += dbhn_t
+    return dx, dnext_h, dWx, dWh, db, dbhn

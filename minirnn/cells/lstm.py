@@ -1,0 +1,128 @@
+"""LSTM: the NumPy reference forward and backward passes.
+
+Shape legend: N batch, T time steps, D input features, H hidden units.
+
+Equations (row-vector layout, the same as the code). Gate order i, f, g, o along the 4H axis,
+as in PyTorch's `nn.LSTM`, whose two biases are folded into one here, b = b_ih + b_hh:
+
+    a_t = x_t @ Wx + h_{t-1} @ Wh + b        Wx: (D, 4H)  Wh: (H, 4H)  b: (4H,)
+    i_t = sigmoid(a_t[:, 0H:1H])             input gate
+    f_t = sigmoid(a_t[:, 1H:2H])             forget gate
+    g_t = tanh(a_t[:, 2H:3H])                candidate cell
+    o_t = sigmoid(a_t[:, 3H:4H])             output gate
+    c_t = f_t * c_{t-1} + i_t * g_t          c_t: (N, H)
+    h_t = o_t * tanh(c_t)                    h_t: (N, H)
+
+Backpropagation through time: both h_t and c_t carry gradient to step t+1,
+
+    dc_t = dc_t^{from t+1} + dh_t * o_t * (1 - tanh(c_t)^2)
+    do_t = dh_t * tanh(c_t);  di_t = dc_t * g_t;  dg_t = dc_t * i_t;  df_t = dc_t * c_{t-1}
+    dc_{t-1}^{from t} = dc_t * f_t
+    da_t = [di * i(1-i), df * f(1-f), dg * (1-g^2), do * o(1-o)]
+    dx_t = da_t @ Wx.T;  dh_{t-1}^{from t} = da_t @ Wh.T;  dWx += x_t.T @ da_t;  ...
+"""
+import numpy as np
+
+from ..validation import check_sequence_inputs
+from .activations import dsigmoid, dtanh, sigmoid
+
+
+def lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b):
+    """One step. x: (N, D), prev_h, prev_c: (N, H), Wx: (D, 4H), Wh: (H, 4H), b: (4H,).
+
+    Returns next_h, next_c: (N, H) and the cache that `lstm_step_backward` needs.
+    """
+    H = prev_h.shape[1]
+    a = x @ Wx + prev_h @ Wh + b  # (N, 4H)
+    ifgo = np.concatenate([sigmoid(a[:, :2 * H]),          # i, f
+                           np.tanh(a[:, 2 * H:3 * H]),     # g
+                           sigmoid(a[:, 3 * H:])], axis=1)  # o       (N, 4H)
+    i, f, g, o = np.split(ifgo, 4, axis=1)
+    next_c = f * prev_c + i * g  # (N, H)
+    tanh_c = np.tanh(next_c)
+    next_h = o * tanh_c
+    cache = {"x": x, "prev_h": prev_h, "prev_c": prev_c, "Wx": Wx, "Wh": Wh,
+             "ifgo": ifgo, "next_c": next_c, "tanh_c": tanh_c}
+    return next_h, next_c, cache
+
+
+def lstm_step_backward(dnext_h, dnext_c, cache):
+    """Backward of one step. dnext_h, dnext_c: (N, H).
+
+    Returns dx: (N, D), dprev_h, dprev_c: (N, H), dWx: (D, 4H), dWh: (H, 4H), db: (4H,).
+    """
+    i, f, g, o = np.split(cache["ifgo"], 4, axis=1)
+    tanh_c = cache["tanh_c"]
+    # forward: next_h = o * tanh_c
+    do = dnext_h * tanh_c
+    dnext_c = dnext_c + dnext_h * o * dtanh(tanh_c)
+    # forward: next_c = f * prev_c + i * g
+    df = dnext_c * cache["prev_c"]
+    dprev_c = dnext_c * f
+    di = dnext_c * g
+    dg = dnext_c * i
+    # forward: i, f, o = sigmoid(a_i, a_f, a_o); g = tanh(a_g)
+    da = np.concatenate([di * dsigmoid(i), df * dsigmoid(f), dg * dtanh(g), do * dsigmoid(o)],
+                        axis=1)  # (N, 4H)
+    # forward: a = x @ Wx + prev_h @ Wh + b
+    dx = da @ cache["Wx"].T
+    dprev_h = da @ cache["Wh"].T
+    dWx = cache["x"].T @ da
+    dWh = cache["prev_h"].T @ da
+    db = da.sum(axis=0)
+    return dx, dprev_h, dprev_c, dWx, dWh, db
+
+
+def lstm_forward(x, h0, c0, Wx, Wh, b):
+    """Run the cell over a whole sequence. x: (N, T, D), h0, c0: (N, H).
+
+    Returns h: (N, T, H), every hidden state, and the cache {x, h0, c0, Wx, Wh, ifgo (N, T, 4H),
+    c (N, T, H), tanh_c (N, T, H), h} that `lstm_backward` reads. The final cell state is
+    cache["c"][:, -1]. The Numba kernels produce the same cache.
+    """
+    check_sequence_inputs(x, {"h0": h0, "c0": c0}, Wx, Wh, gates=4)
+    N, T, _ = x.shape
+    H = Wh.shape[0]
+    h = np.empty((N, T, H), dtype=x.dtype)
+    c = np.empty((N, T, H), dtype=x.dtype)
+    tanh_c = np.empty((N, T, H), dtype=x.dtype)
+    ifgo = np.empty((N, T, 4 * H), dtype=x.dtype)
+    prev_h, prev_c = h0, c0
+    for t in range(T):
+        prev_h, prev_c, step = lstm_step_forward(x[:, t], prev_h, prev_c, Wx, Wh, b)
+        h[:, t], c[:, t], tanh_c[:, t], ifgo[:, t] = prev_h, prev_c, step["tanh_c"], step["ifgo"]
+    cache = {"x": x, "h0": h0, "c0": c0, "Wx": Wx, "Wh": Wh,
+             "ifgo": ifgo, "c": c, "tanh_c": tanh_c, "h": h}
+    return h, cache
+
+
+def lstm_step_cache(cache, t):
+    """The cache `lstm_step_forward` produced at step t, read back from the sequence cache."""
+    prev_h = cache["h0"] if t == 0 else cache["h"][:, t - 1]
+    prev_c = cache["c0"] if t == 0 else cache["c"][:, t - 1]
+    return {"x": cache["x"][:, t], "prev_h": prev_h, "prev_c": prev_c,
+            "Wx": cache["Wx"], "Wh": cache["Wh"], "ifgo": cache["ifgo"][:, t],
+            "next_c": cache["c"][:, t], "tanh_c": cache["tanh_c"][:, t]}
+
+
+def lstm_backward(dh, cache, dhT=None, dcT=None):
+    """Full BPTT. dh: (N, T, H) = dLoss/dh_t for every t; dhT, dcT: (N, H) extra gradients on
+    the final hidden and cell states, or None.
+
+    Returns dx: (N, T, D), dh0, dc0: (N, H), dWx, dWh, db.
+    """
+    x, Wx, Wh = cache["x"], cache["Wx"], cache["Wh"]
+    T = x.shape[1]
+    dx = np.zeros_like(x)
+    dWx, dWh = np.zeros_like(Wx), np.zeros_like(Wh)
+    db = np.zeros(Wx.shape[1], dtype=x.dtype)
+    dnext_h = np.zeros_like(cache["h0"]) if dhT is None else dhT.copy()  # (N, H)
+    dnext_c = np.zeros_like(cache["c0"]) if dcT is None else dcT.copy()  # (N, H)
+    for t in reversed(range(T)):
+        dnext_h += dh[:, t]  # h_t is read by the output at t and by step t+1
+        dx[:, t], dnext_h, dnext_c, dWx_t, dWh_t, db_t = lstm_step_backward(
+            dnext_h, dnext_c, lstm_step_cache(cache, t))
+        dWx += dWx_t
+        dWh += dWh_t
+        db += db_t
+    return dx, dnext_h, dnext_c, dWx, dWh, db
