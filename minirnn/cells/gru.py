@@ -25,6 +25,7 @@ Backward of one step, given dh_t:
 import numpy as np
 
 from ..validation import check_sequence_inputs
+from .masking import carry, check_mask, split_gradient
 from .activations import dsigmoid, dtanh, sigmoid
 
 
@@ -75,13 +76,15 @@ def gru_step_backward(dnext_h, cache):
     return dx, dprev_h, dWx, dWh, db, dbhn
 
 
-def gru_forward(x, h0, Wx, Wh, b, bhn):
-    """Run the cell over a whole sequence. x: (N, T, D), h0: (N, H).
+def gru_forward(x, h0, Wx, Wh, b, bhn, mask=None):
+    """Run the cell over a whole sequence. x: (N, T, D), h0: (N, H); mask: None or (N, T) bool,
+    False where a sequence skips the step and carries its state (see masking.py).
 
     Returns h: (N, T, H), every hidden state, and the cache {x, h0, Wx, Wh, rzn (N, T, 3H),
-    hn (N, T, H), h} that `gru_backward` reads. The Numba kernels produce the same cache.
+    hn (N, T, H), h, mask} that `gru_backward` reads. The Numba kernels produce the same cache.
     """
     check_sequence_inputs(x, {"h0": h0}, Wx, Wh, gates=3)
+    mask = check_mask(mask, x)
     N, T, _ = x.shape
     H = Wh.shape[0]
     h = np.empty((N, T, H), dtype=x.dtype)
@@ -89,9 +92,10 @@ def gru_forward(x, h0, Wx, Wh, b, bhn):
     rzn = np.empty((N, T, 3 * H), dtype=x.dtype)
     prev_h = h0
     for t in range(T):
-        prev_h, step = gru_step_forward(x[:, t], prev_h, Wx, Wh, b, bhn)
-        h[:, t], rzn[:, t], hn[:, t] = prev_h, step["rzn"], step["hn"]
-    cache = {"x": x, "h0": h0, "Wx": Wx, "Wh": Wh, "rzn": rzn, "hn": hn, "h": h}
+        next_h, step = gru_step_forward(x[:, t], prev_h, Wx, Wh, b, bhn)
+        prev_h = h[:, t] = carry(mask, t, next_h, prev_h)
+        rzn[:, t], hn[:, t] = step["rzn"], step["hn"]
+    cache = {"x": x, "h0": h0, "Wx": Wx, "Wh": Wh, "rzn": rzn, "hn": hn, "h": h, "mask": mask}
     return h, cache
 
 
@@ -117,8 +121,10 @@ def gru_backward(dh, cache, dhT=None):
     dnext_h = np.zeros_like(cache["h0"]) if dhT is None else dhT.copy()  # (N, H)
     for t in reversed(range(T)):
         dnext_h += dh[:, t]  # h_t is read by the output at t and by step t+1
+        dstep_h, dcarry_h = split_gradient(cache["mask"], t, dnext_h)
         dx[:, t], dnext_h, dWx_t, dWh_t, db_t, dbhn_t = gru_step_backward(
-            dnext_h, gru_step_cache(cache, t))
+            dstep_h, gru_step_cache(cache, t))
+        dnext_h += dcarry_h
         dWx += dWx_t
         dWh += dWh_t
         db += db_t

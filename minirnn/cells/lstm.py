@@ -24,6 +24,7 @@ Backpropagation through time: both h_t and c_t carry gradient to step t+1,
 import numpy as np
 
 from ..validation import check_sequence_inputs
+from .masking import carry, check_mask, split_gradient
 from .activations import dsigmoid, dtanh, sigmoid
 
 
@@ -73,14 +74,16 @@ def lstm_step_backward(dnext_h, dnext_c, cache):
     return dx, dprev_h, dprev_c, dWx, dWh, db
 
 
-def lstm_forward(x, h0, c0, Wx, Wh, b):
-    """Run the cell over a whole sequence. x: (N, T, D), h0, c0: (N, H).
+def lstm_forward(x, h0, c0, Wx, Wh, b, mask=None):
+    """Run the cell over a whole sequence. x: (N, T, D), h0, c0: (N, H); mask: None or (N, T)
+    bool, False where a sequence skips the step and carries its states (see masking.py).
 
     Returns h: (N, T, H), every hidden state, and the cache {x, h0, c0, Wx, Wh, ifgo (N, T, 4H),
-    c (N, T, H), tanh_c (N, T, H), h} that `lstm_backward` reads. The final cell state is
+    c (N, T, H), tanh_c (N, T, H), h, mask} that `lstm_backward` reads. The final cell state is
     cache["c"][:, -1]. The Numba kernels produce the same cache.
     """
     check_sequence_inputs(x, {"h0": h0, "c0": c0}, Wx, Wh, gates=4)
+    mask = check_mask(mask, x)
     N, T, _ = x.shape
     H = Wh.shape[0]
     h = np.empty((N, T, H), dtype=x.dtype)
@@ -89,10 +92,12 @@ def lstm_forward(x, h0, c0, Wx, Wh, b):
     ifgo = np.empty((N, T, 4 * H), dtype=x.dtype)
     prev_h, prev_c = h0, c0
     for t in range(T):
-        prev_h, prev_c, step = lstm_step_forward(x[:, t], prev_h, prev_c, Wx, Wh, b)
-        h[:, t], c[:, t], tanh_c[:, t], ifgo[:, t] = prev_h, prev_c, step["tanh_c"], step["ifgo"]
+        next_h, next_c, step = lstm_step_forward(x[:, t], prev_h, prev_c, Wx, Wh, b)
+        prev_h = h[:, t] = carry(mask, t, next_h, prev_h)
+        prev_c = c[:, t] = carry(mask, t, next_c, prev_c)
+        tanh_c[:, t], ifgo[:, t] = step["tanh_c"], step["ifgo"]
     cache = {"x": x, "h0": h0, "c0": c0, "Wx": Wx, "Wh": Wh,
-             "ifgo": ifgo, "c": c, "tanh_c": tanh_c, "h": h}
+             "ifgo": ifgo, "c": c, "tanh_c": tanh_c, "h": h, "mask": mask}
     return h, cache
 
 
@@ -120,8 +125,12 @@ def lstm_backward(dh, cache, dhT=None, dcT=None):
     dnext_c = np.zeros_like(cache["c0"]) if dcT is None else dcT.copy()  # (N, H)
     for t in reversed(range(T)):
         dnext_h += dh[:, t]  # h_t is read by the output at t and by step t+1
+        dstep_h, dcarry_h = split_gradient(cache["mask"], t, dnext_h)
+        dstep_c, dcarry_c = split_gradient(cache["mask"], t, dnext_c)
         dx[:, t], dnext_h, dnext_c, dWx_t, dWh_t, db_t = lstm_step_backward(
-            dnext_h, dnext_c, lstm_step_cache(cache, t))
+            dstep_h, dstep_c, lstm_step_cache(cache, t))
+        dnext_h += dcarry_h
+        dnext_c += dcarry_c
         dWx += dWx_t
         dWh += dWh_t
         db += db_t

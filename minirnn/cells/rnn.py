@@ -19,6 +19,7 @@ import numpy as np
 
 from .activations import dtanh
 from ..validation import check_sequence_inputs
+from .masking import carry, check_mask, split_gradient
 
 
 def rnn_step_forward(x, prev_h, Wx, Wh, b):
@@ -47,20 +48,22 @@ def rnn_step_backward(dnext_h, cache):
     return dx, dprev_h, dWx, dWh, db
 
 
-def rnn_forward(x, h0, Wx, Wh, b):
-    """Run the cell over a whole sequence. x: (N, T, D), h0: (N, H).
+def rnn_forward(x, h0, Wx, Wh, b, mask=None):
+    """Run the cell over a whole sequence. x: (N, T, D), h0: (N, H); mask: None or (N, T) bool,
+    False where a sequence skips the step and carries its state (see masking.py).
 
     Returns h: (N, T, H), every hidden state (the final state is h[:, -1]), and the cache
-    {x, h0, h, Wx, Wh} that `rnn_backward` reads (the Numba kernels produce the same cache).
+    {x, h0, h, Wx, Wh, mask} that `rnn_backward` reads (the Numba kernels produce the same cache).
     """
     check_sequence_inputs(x, {"h0": h0}, Wx, Wh, gates=1)
+    mask = check_mask(mask, x)
     N, T, _ = x.shape
     h = np.empty((N, T, Wh.shape[0]), dtype=x.dtype)  # (N, T, H)
     prev_h = h0
     for t in range(T):
-        prev_h, _ = rnn_step_forward(x[:, t], prev_h, Wx, Wh, b)
-        h[:, t] = prev_h
-    cache = {"x": x, "h0": h0, "h": h, "Wx": Wx, "Wh": Wh}
+        next_h, _ = rnn_step_forward(x[:, t], prev_h, Wx, Wh, b)
+        prev_h = h[:, t] = carry(mask, t, next_h, prev_h)
+    cache = {"x": x, "h0": h0, "h": h, "Wx": Wx, "Wh": Wh, "mask": mask}
     return h, cache
 
 
@@ -85,7 +88,9 @@ def rnn_backward(dh, cache, dhT=None):
     dnext_h = np.zeros_like(cache["h0"]) if dhT is None else dhT.copy()  # (N, H)
     for t in reversed(range(T)):
         dnext_h += dh[:, t]  # h_t is read by the output at t and by step t+1
-        dx[:, t], dnext_h, dWx_t, dWh_t, db_t = rnn_step_backward(dnext_h, rnn_step_cache(cache, t))
+        dstep_h, dcarry_h = split_gradient(cache["mask"], t, dnext_h)
+        dx[:, t], dnext_h, dWx_t, dWh_t, db_t = rnn_step_backward(dstep_h, rnn_step_cache(cache, t))
+        dnext_h += dcarry_h
         dWx += dWx_t
         dWh += dWh_t
         db += db_t
