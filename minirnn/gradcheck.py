@@ -118,7 +118,8 @@ def check_model(net, x, initial_states=None, dlayers=True, h=1e-5, num_coords=No
     defaults to random nonzero states so their gradients are checked too.
     Returns a GradientReport {name: max relative error}.
     """
-    net = net.astype(np.float64)
+    if net.dtype != np.float64:
+        net = net.astype(np.float64)
     x = np.array(x, dtype=np.float64)
     rng = np.random.default_rng(seed)
     if initial_states is None:

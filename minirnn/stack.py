@@ -6,8 +6,12 @@ input x), H_l hidden units of layer l, W_l = H_l * num_directions the width of l
 Forward over depth (each layer runs one cell over the whole sequence, see minirnn/cells):
 
     out_0 = x                                                            (N, T, D)
-    in_l  = out_{l-1} + sum of out_s over skip edges s -> l               (N, T, W_{l-1})
+    in_l  = drop(out_{l-1}) + sum of drop(out_s) over skip edges s -> l   (N, T, W_{l-1})
     out_l = [cell_fwd(in_l) , reverse(cell_bwd(reverse(in_l)))]           (N, T, W_l)
+
+`drop` is inverted dropout (PyTorch semantics: in training only, never on the top layer's output).
+A step mask (N, T) (padded batches) and per-layer clocks (layer l updates only at steps t with
+(t + 1) % p_l == 0) both use the cells' `mask`: on a skipped step the state is carried unchanged.
     y     = out_L                      if return_sequences               (N, T, W_L)
           = [out_L^fwd[:, T-1], out_L^bwd[:, 0]]   otherwise              (N, W_L)
 
@@ -22,6 +26,7 @@ import numpy as np
 
 from .backends import resolve_backend, sequence_functions
 from .cells import get_cell
+from .cells.masking import check_mask
 from .initializers import init_cell_params
 from .validation import check_float_array, check_sequence, check_shape, shape_str
 
@@ -59,11 +64,14 @@ class StackedRNN:
     backend: 'numba' or 'numpy' (default: $MINIRNN_BACKEND, else 'numba'); overridable per call.
     init: 'uniform' (PyTorch's U(-1/sqrt(H), 1/sqrt(H))) or 'orthogonal' recurrent weights;
     forget_bias: added to the LSTM forget-gate bias.
+    dropout: inverted-dropout rate on each layer's output except the top one (training only).
+    clock_periods: None or [p_1, ..., p_L]; layer l updates only at steps t with (t + 1) % p_l == 0
+          (a Clockwork-RNN style slow layer) and carries its state in between.
     """
 
     def __init__(self, cell, input_size, hidden_sizes, bidirectional=False, skip=None,
                  return_sequences=True, dtype=np.float64, seed=0, backend=None,
-                 init="uniform", forget_bias=0.0):
+                 init="uniform", forget_bias=0.0, dropout=0.0, clock_periods=None):
         self.spec = get_cell(cell)
         if isinstance(hidden_sizes, (int, np.integer)):
             hidden_sizes = [hidden_sizes]
@@ -81,11 +89,20 @@ class StackedRNN:
         self.return_sequences = bool(return_sequences)
         self.backend = resolve_backend(backend)
         self.skip_edges = skip_edges(skip, self.num_layers)
+        if not 0.0 <= float(dropout) < 1.0:
+            raise ValueError(f"dropout must be in [0, 1); got {dropout!r}")
+        self.dropout = float(dropout)
+        periods = [1] * self.num_layers if clock_periods is None else list(clock_periods)
+        if len(periods) != self.num_layers or min(int(p) for p in periods) < 1:
+            raise ValueError(f"clock_periods must hold {self.num_layers} positive ints (one per "
+                             f"layer); got {clock_periods!r}")
+        self.clock_periods = [int(p) for p in periods]
         self.config = {"cell": self.spec.name, "input_size": self.input_size,
                        "hidden_sizes": list(self.hidden_sizes), "bidirectional": bool(bidirectional),
                        "skip": [list(e) for e in self.skip_edges] or None,
                        "return_sequences": self.return_sequences, "dtype": self.dtype.name,
-                       "init": init, "forget_bias": float(forget_bias)}
+                       "init": init, "forget_bias": float(forget_bias), "dropout": self.dropout,
+                       "clock_periods": None if clock_periods is None else self.clock_periods}
         widths = [self.input_size] + self.output_widths()
         for src, dst in self.skip_edges:
             if widths[src] != widths[dst - 1]:
@@ -152,36 +169,60 @@ class StackedRNN:
                 f"skip={c['skip']}, return_sequences={c['return_sequences']}, dtype={c['dtype']})")
 
     # ---- forward ------------------------------------------------------------------------------
-    def forward(self, x, initial_states=None, backend=None):
+    def forward(self, x, initial_states=None, mask=None, backend=None, train=False, rng=None):
         """x: (N, T, D). initial_states: None (zeros) or the layout of `zero_states`.
+        mask: None or (N, T) bool, False on padded steps (they carry the state unchanged, so the
+        final states and the last-step summary are those at each sequence's true end, and the
+        reverse direction starts there). train: apply dropout (drawn from rng).
 
         Returns y ((N, T, W_L) or (N, W_L)), states (a list over layers of {'h': (dirs, N, H_l)}
         plus 'c' for the LSTM: each layer's final states) and the cache for `backward`.
         """
         check_sequence("x", x, self.input_size)
         x = x.astype(self.dtype, copy=False)
+        mask = check_mask(mask, x)
         initial_states = self.check_states("initial_states", initial_states, x.shape[0])
         backend = backend or self.backend
-        outputs, layer_caches, states = {0: x}, {}, []
+        dropout = self.dropout_masks(x.shape[:2], rng) if train and self.dropout > 0 else {}
+        outputs, dropped, layer_caches, states = {0: x}, {0: x}, {}, []
         for l in range(1, self.num_layers + 1):
-            layer_input = sum(outputs[src] for src in self.layer_sources(l))
+            layer_input = sum(dropped[src] for src in self.layer_sources(l))
             outputs[l], final, layer_caches[l] = self.layer_forward(
-                l, layer_input, initial_states[l - 1], backend)
+                l, layer_input, initial_states[l - 1], self.layer_mask(l, mask, x.shape[:2]),
+                backend)
+            dropped[l] = outputs[l] * dropout[l] if l in dropout else outputs[l]
             states.append(final)
         y = outputs[self.num_layers] if self.return_sequences else self.last_step(outputs[self.num_layers])
-        cache = {"outputs": outputs, "layers": layer_caches, "backend": backend}
+        cache = {"outputs": outputs, "dropout": dropout, "layers": layer_caches, "backend": backend}
         return y, states, cache
 
-    def layer_forward(self, l, layer_input, initial, backend):
-        """Run layer l in each direction. Returns its output (N, T, W_l), its final states
-        {name: (dirs, N, H_l)} and {direction: cell cache}."""
+    def dropout_masks(self, NT, rng):
+        """{l: (N, T, W_l)} inverted-dropout masks (0 or 1/(1-p)) for every layer but the top."""
+        rng = np.random.default_rng() if rng is None else rng
+        keep = 1.0 - self.dropout
+        return {l: (rng.random(NT + (w,)) < keep).astype(self.dtype) / keep
+                for l, w in enumerate(self.output_widths()[:-1], start=1)}
+
+    def layer_mask(self, l, mask, NT):
+        """The (N, T) step mask of layer l: the padding mask and its clock, or None."""
+        period = self.clock_periods[l - 1]
+        if period == 1:
+            return mask
+        ticks = np.broadcast_to((np.arange(NT[1]) + 1) % period == 0, NT)
+        return ticks if mask is None else ticks & mask
+
+    def layer_forward(self, l, layer_input, initial, mask, backend):
+        """Run layer l in each direction (the reverse one on the time-reversed input and mask).
+        Returns its output (N, T, W_l), its final states {name: (dirs, N, H_l)} and
+        {direction: cell cache}."""
         forward, _ = sequence_functions(self.spec, backend)
         outs, caches = [], {}
         finals = {name: [] for name in self.spec.state_names}
         for k, d in enumerate(self.directions):
-            seq = layer_input if d == "fwd" else layer_input[:, ::-1]
+            seq, seq_mask = (layer_input, mask) if d == "fwd" else (
+                layer_input[:, ::-1], None if mask is None else mask[:, ::-1])
             states0 = [initial[name][k] for name in self.spec.state_names]
-            h, caches[d] = forward(seq, *states0, *self.layer_params(l, d))
+            h, caches[d] = forward(seq, *states0, *self.layer_params(l, d), mask=seq_mask)
             outs.append(h if d == "fwd" else h[:, ::-1])
             for name, state in zip(self.spec.state_names, self.spec.final_states(caches[d])):
                 finals[name].append(state)
@@ -225,7 +266,7 @@ class StackedRNN:
             dlayer_input, dinitial[l - 1] = self.layer_backward(
                 l, dout[l], cache["layers"][l], dstates[l - 1], grads, backend or cache["backend"])
             for src in self.layer_sources(l):  # in_l was a sum, so each source gets all of it
-                dout[src] += dlayer_input
+                dout[src] += dlayer_input * cache["dropout"].get(src, 1.0)
         grads = {k: grads[k] for k in self.params}
         return (dout[0], grads, dinitial) if return_dinitial else (dout[0], grads)
 

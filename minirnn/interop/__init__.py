@@ -1,0 +1,6 @@
+"""Weight import and export: PyTorch (`pytorch.py`) and Keras (`keras.py`) layouts."""
+from .pytorch import (from_state_dict, from_torch, states_from_torch, states_to_torch, to_torch,
+                      to_torch_module)
+
+__all__ = ["from_torch", "from_state_dict", "to_torch", "to_torch_module", "states_from_torch",
+           "states_to_torch"]

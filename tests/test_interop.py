@@ -1,0 +1,93 @@
+"""PyTorch weight interop: layouts, round trips, and errors. Torch-only tests skip without it."""
+import numpy as np
+import pytest
+
+from minirnn import StackedRNN
+from minirnn.interop import from_state_dict, states_from_torch, states_to_torch, to_torch
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_state_dict_round_trip_computes_the_same_function(cell, rng):
+    net = StackedRNN(cell, 3, [4, 4], bidirectional=True, backend="numpy", seed=3)
+    state_dict = to_torch(net)
+    G = net.spec.gates
+    assert state_dict["weight_ih_l1_reverse"].shape == (G * 4, 8)
+    assert state_dict["weight_hh_l0"].shape == (G * 4, 4)
+    back = from_state_dict(state_dict, cell, backend="numpy")
+    assert set(back.params) == set(net.params)
+    for k in net.params:
+        np.testing.assert_array_equal(back.params[k], net.params[k])
+    x = rng.standard_normal((2, 5, 3))
+    np.testing.assert_array_equal(back.forward(x)[0], net.forward(x)[0])
+
+
+def test_gru_keeps_the_candidate_recurrent_bias_apart():
+    H = 2
+    sd = {"weight_ih_l0": np.zeros((3 * H, 1)), "weight_hh_l0": np.zeros((3 * H, H)),
+          "bias_ih_l0": np.arange(6.0), "bias_hh_l0": 10 * np.arange(6.0)}
+    net = from_state_dict(sd, "gru", backend="numpy")
+    np.testing.assert_array_equal(net.params["layers.1.fwd.b"], [0, 11, 22, 33, 4, 5])
+    np.testing.assert_array_equal(net.params["layers.1.fwd.bhn"], [40, 50])
+
+
+def test_states_layout_round_trip(rng):
+    net = StackedRNN("lstm", 3, [4, 4, 4], bidirectional=True, backend="numpy")
+    h, c = rng.standard_normal((2, 6, 5, 4))
+    states = states_from_torch(net, h, c)
+    assert len(states) == 3 and states[1]["h"].shape == (2, 5, 4)
+    np.testing.assert_array_equal(states[1]["c"][1], c[3])  # layer 2, reverse direction
+    h2, c2 = states_to_torch(states)
+    np.testing.assert_array_equal(h2, h)
+    np.testing.assert_array_equal(c2, c)
+
+
+def test_to_torch_refuses_what_torch_cannot_hold():
+    with pytest.raises(ValueError, match="equal hidden sizes and no skip edges"):
+        to_torch(StackedRNN("rnn", 3, [4, 2], backend="numpy"))
+    with pytest.raises(ValueError, match="equal hidden sizes and no skip edges"):
+        to_torch(StackedRNN("rnn", 3, [4, 4, 4], skip="l-2", backend="numpy"))
+
+
+def test_from_state_dict_rejects_a_foreign_dict():
+    with pytest.raises(ValueError, match="state_dict must hold weight_ih_l0"):
+        from_state_dict({"weight": np.zeros((2, 2))}, "rnn")
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("num_layers,bidirectional,batch_first", [(1, False, True), (2, True, False),
+                                                                   (3, True, True)])
+def test_from_torch_module_and_back(cell, num_layers, bidirectional, batch_first, rng):
+    torch = pytest.importorskip("torch")
+    from minirnn.interop import from_torch, to_torch_module
+
+    module_class = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell]
+    torch.manual_seed(0)
+    module = module_class(3, 5, num_layers=num_layers, bidirectional=bidirectional,
+                          batch_first=batch_first).double()
+    net = from_torch(module, backend="numpy")
+    assert net.num_layers == num_layers and net.bidirectional == bidirectional
+    x = rng.standard_normal((2, 6, 3))
+    x_torch = torch.from_numpy(x if batch_first else x.transpose(1, 0, 2).copy())
+    y_torch, final = module(x_torch)
+    y_torch = y_torch.detach().numpy()
+    y_torch = y_torch if batch_first else y_torch.transpose(1, 0, 2)
+    y, states, _ = net.forward(x)
+    np.testing.assert_allclose(y, y_torch, atol=1e-12)
+    h_n = (final[0] if cell == "lstm" else final).detach().numpy()
+    np.testing.assert_allclose(states_to_torch(states)[0], h_n, atol=1e-12)
+    again = to_torch_module(net, batch_first=True)
+    np.testing.assert_allclose(again(torch.from_numpy(x))[0].detach().numpy(), y, atol=1e-12)
+
+
+@pytest.mark.torch
+def test_from_torch_rejects_unsupported_modules():
+    torch = pytest.importorskip("torch")
+    from minirnn.interop import from_torch
+
+    with pytest.raises(ValueError, match="nonlinearity='tanh'"):
+        from_torch(torch.nn.RNN(3, 4, nonlinearity="relu"))
+    with pytest.raises(ValueError, match="proj_size=2"):
+        from_torch(torch.nn.LSTM(3, 4, proj_size=2))
+    with pytest.raises(ValueError, match="got Linear"):
+        from_torch(torch.nn.Linear(3, 4))
