@@ -6,8 +6,11 @@
     dx, grads = net.backward(dy, cache)          # grads has the keys of net.params
     print(minirnn.gradcheck.check_model(net, x))
 """
-from . import cells, gradcheck, interop
+from . import cells, gradcheck, interop, io, layers, losses, model, optim, train
+from .layers import Dense, Embedding
+from .model import Recurrent, Sequential
 from .stack import StackedRNN
 
 __version__ = "0.1.0"
-__all__ = ["StackedRNN", "cells", "gradcheck", "interop", "__version__"]
+__all__ = ["StackedRNN", "Sequential", "Recurrent", "Embedding", "Dense", "cells", "gradcheck",
+           "interop", "io", "layers", "losses", "model", "optim", "train", "__version__"]

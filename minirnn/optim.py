@@ -1,0 +1,157 @@
+"""Optimizers over a params dict, gradient-norm clipping and learning-rate schedules.
+
+The training loop owns these steps; backward never clips or updates (see STYLE.md):
+
+    out, cache = model.forward(x)
+    loss, dout = loss_fn(out, y)
+    _, grads = model.backward(dout, cache)          # exact gradients
+    grads, norm = clip_grad_norm(grads, max_norm=5.0)
+    optimizer.step(model.params, grads)             # updates the arrays in place
+
+`params` and `grads` are dicts with the same keys. An optimizer keeps its per-parameter state
+(momentum buffers, moment estimates) in `optimizer.state[name]` and counts its updates in
+`optimizer.steps`. The learning rate of update t (t = 0, 1, ...) is `schedule(t)` when a
+schedule is given, else the constant `lr`.
+"""
+import math
+
+import numpy as np
+
+
+def global_norm(grads):
+    """sqrt(sum over every array of sum(g^2)): the norm of all gradients as one vector."""
+    return math.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads.values()))
+
+
+def clip_grad_norm(grads, max_norm):
+    """Rescale the gradients so that their global norm is at most max_norm (Pascanu et al. 2013):
+
+        g <- g * max_norm / norm      if norm > max_norm,  else unchanged
+
+    Returns (a new dict of clipped gradients, the norm before clipping). The direction of the
+    whole gradient vector is kept, unlike clipping each entry.
+    """
+    if not max_norm > 0:
+        raise ValueError(f"max_norm must be positive; got {max_norm!r}")
+    norm = global_norm(grads)
+    scale = max_norm / norm if norm > max_norm else 1.0
+    return {name: g * g.dtype.type(scale) for name, g in grads.items()}, norm
+
+
+class Optimizer:
+    """Shared bookkeeping: learning rate or schedule, state per parameter, the update count."""
+
+    def __init__(self, lr, schedule=None):
+        if not lr > 0:
+            raise ValueError(f"lr must be positive; got {lr!r}")
+        self.lr, self.schedule = float(lr), schedule
+        self.state, self.steps = {}, 0
+
+    def current_lr(self):
+        """The learning rate the next update uses: schedule(steps), or lr without a schedule."""
+        return float(self.schedule(self.steps)) if self.schedule is not None else self.lr
+
+    def step(self, params, grads):
+        """Update every array of params in place from grads (same keys)."""
+        if set(params) != set(grads):
+            raise ValueError(f"params and grads must have the same keys; missing in grads: "
+                             f"{sorted(set(params) - set(grads))}, extra in grads: "
+                             f"{sorted(set(grads) - set(params))}")
+        lr = self.current_lr()
+        for name, p in params.items():
+            if grads[name].shape != p.shape:
+                raise ValueError(f"grads[{name!r}] has shape {grads[name].shape}; "
+                                 f"the parameter has {p.shape}")
+            p -= self.update(name, grads[name].astype(np.float64), lr).astype(p.dtype)
+        self.steps += 1
+
+    def slot(self, name, key, like):
+        """The state array state[name][key], created as zeros shaped like `like`."""
+        return self.state.setdefault(name, {}).setdefault(key, np.zeros(like.shape, np.float64))
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum mu (PyTorch's form):
+
+        v <- mu v + g;     p <- p - lr v          (mu = 0: p <- p - lr g)
+    """
+
+    def __init__(self, lr=0.01, momentum=0.0, schedule=None):
+        super().__init__(lr, schedule)
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"momentum must be in [0, 1); got {momentum!r}")
+        self.momentum = float(momentum)
+
+    def update(self, name, g, lr):
+        if self.momentum == 0.0:
+            return lr * g
+        v = self.slot(name, "velocity", g)
+        v *= self.momentum
+        v += g
+        return lr * v
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton's lecture 6e; PyTorch's form): a running mean of squared gradients scales
+    each coordinate's step,
+
+        s <- rho s + (1 - rho) g^2;     p <- p - lr g / (sqrt(s) + eps)
+    """
+
+    def __init__(self, lr=0.001, rho=0.9, eps=1e-8, schedule=None):
+        super().__init__(lr, schedule)
+        if not 0.0 <= rho < 1.0:
+            raise ValueError(f"rho must be in [0, 1); got {rho!r}")
+        self.rho, self.eps = float(rho), float(eps)
+
+    def update(self, name, g, lr):
+        s = self.slot(name, "square_avg", g)
+        s *= self.rho
+        s += (1.0 - self.rho) * g * g
+        return lr * g / (np.sqrt(s) + self.eps)
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba 2015) with bias correction; t counts this parameter's updates from 1:
+
+        m <- b1 m + (1 - b1) g;   v <- b2 v + (1 - b2) g^2
+        m_hat = m / (1 - b1^t);   v_hat = v / (1 - b2^t)
+        p <- p - lr m_hat / (sqrt(v_hat) + eps)
+
+    The first update is lr * g / (|g| + eps), about lr * sign(g) in every coordinate.
+    """
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, schedule=None):
+        super().__init__(lr, schedule)
+        if not (0.0 <= beta1 < 1.0 and 0.0 <= beta2 < 1.0):
+            raise ValueError(f"beta1 and beta2 must be in [0, 1); got {beta1!r}, {beta2!r}")
+        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+
+    def update(self, name, g, lr):
+        m, v = self.slot(name, "m", g), self.slot(name, "v", g)
+        t = self.state[name]["t"] = self.state[name].get("t", 0) + 1
+        m *= self.beta1
+        m += (1.0 - self.beta1) * g
+        v *= self.beta2
+        v += (1.0 - self.beta2) * g * g
+        m_hat = m / (1.0 - self.beta1 ** t)
+        v_hat = v / (1.0 - self.beta2 ** t)
+        return lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+# ---- learning-rate schedules: functions of the update count t -> lr ------------------------------
+def step_decay(lr, factor, every):
+    """lr * factor ** (t // every): multiply by `factor` every `every` updates."""
+    if not (lr > 0 and factor > 0 and int(every) >= 1):
+        raise ValueError(f"step_decay needs lr > 0, factor > 0, every >= 1; "
+                         f"got {lr!r}, {factor!r}, {every!r}")
+    return lambda t: lr * factor ** (t // int(every))
+
+
+def cosine_decay(lr, total_steps, final_lr=0.0):
+    """final_lr + (lr - final_lr) (1 + cos(pi min(t, T) / T)) / 2 for T = total_steps."""
+    if not (lr > 0 and int(total_steps) >= 1):
+        raise ValueError(f"cosine_decay needs lr > 0 and total_steps >= 1; "
+                         f"got {lr!r}, {total_steps!r}")
+    T = int(total_steps)
+    return lambda t: final_lr + (lr - final_lr) * (1.0 + math.cos(math.pi * min(t, T) / T)) / 2.0

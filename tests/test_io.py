@@ -1,0 +1,115 @@
+"""save / load: bit-for-bit round trips and clear errors for bad files."""
+import json
+
+import numpy as np
+import pytest
+
+from minirnn import StackedRNN
+from minirnn.io import load, save
+from minirnn.layers import Dense, Embedding
+from minirnn.model import Recurrent, Sequential
+
+
+def assert_same_params(a, b):
+    assert list(a.params) == list(b.params)
+    for name in a.params:
+        x, y = a.params[name], b.params[name]
+        assert x.dtype == y.dtype and x.shape == y.shape, name
+        assert x.tobytes() == y.tobytes(), name  # bit for bit
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_stacked_rnn_round_trip(tmp_path, cell, dtype):
+    net = StackedRNN(cell, 3, [4, 4, 2], bidirectional=True, skip=[(1, 3)], return_sequences=False,
+                     dtype=dtype, seed=5, init="orthogonal", forget_bias=1.0, backend="numpy")
+    rng = np.random.default_rng(0)
+    for p in net.params.values():  # values no initialiser would produce, incl. tiny and huge ones
+        p[...] = (rng.standard_normal(p.shape) * 10.0 ** rng.integers(-30, 30, p.shape)).astype(dtype)
+    path = tmp_path / "net.npz"
+    save(net, path)
+    loaded = load(path, backend="numpy")
+    assert isinstance(loaded, StackedRNN) and loaded.config == net.config
+    assert loaded.skip_edges == [(1, 3)] and loaded.dtype == np.dtype(dtype)
+    assert_same_params(net, loaded)
+    x = rng.standard_normal((2, 5, 3)).astype(dtype)
+    np.testing.assert_array_equal(net.forward(x)[0], loaded.forward(x)[0])
+
+
+def test_sequential_round_trip_keeps_names_and_outputs(tmp_path):
+    net = StackedRNN("gru", 4, [3, 3], return_sequences=False, dtype=np.float32, backend="numpy")
+    model = Sequential([("embed", Embedding(9, 4, padding_idx=0, dtype=np.float32)),
+                        ("rnn", Recurrent(net)), ("head", Dense(3, 2, activation="tanh",
+                                                                dtype=np.float32))])
+    model.params["head.b"][:] = [np.float32(1 / 3), np.float32(-7e-20)]
+    path = tmp_path / "model.weights"  # any name: no suffix is added
+    save(model, path)
+    assert path.exists()
+    loaded = load(path, backend="numpy")
+    assert list(loaded.layers) == ["embed", "rnn", "head"]
+    assert loaded.layers["embed"].padding_idx == 0 and loaded.layers["head"].activation == "tanh"
+    assert loaded.config == model.config
+    assert_same_params(model, loaded)
+    ids = np.array([[1, 2, 0], [8, 8, 8]])
+    np.testing.assert_array_equal(model.forward(ids)[0], loaded.forward(ids)[0])
+    # the loaded arrays belong to the loaded layers (the optimizer's in-place updates reach them)
+    loaded.params["rnn.layers.1.fwd.Wx"][0, 0] = 5.0
+    assert loaded.layers["rnn"].net.params["layers.1.fwd.Wx"][0, 0] == 5.0
+
+
+def test_truncated_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "net.npz"
+    save(StackedRNN("lstm", 2, [3]), path)
+    data = path.read_bytes()
+    cut = tmp_path / "cut.npz"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="truncated, corrupt"):
+        load(cut)
+    empty = tmp_path / "empty.npz"
+    empty.write_bytes(b"")
+    with pytest.raises(ValueError, match="truncated, corrupt"):
+        load(empty)
+
+
+def test_foreign_files_are_rejected(tmp_path):
+    foreign = tmp_path / "foreign.npz"
+    np.savez(foreign, W=np.ones(3))
+    with pytest.raises(ValueError, match="not a minirnn model file"):
+        load(foreign)
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(ValueError, match="not a readable .npz"):
+        load(text)
+    other = tmp_path / "other.npz"
+    np.savez(other, __minirnn__=np.array(json.dumps({"format": "something-else"})))
+    with pytest.raises(ValueError, match="not a minirnn model file"):
+        load(other)
+
+
+def rewrite_header(src, dst, change):
+    with np.load(src, allow_pickle=False) as archive:
+        entries = {k: archive[k] for k in archive.files}
+    header = json.loads(str(entries["__minirnn__"]))
+    change(header, entries)
+    entries["__minirnn__"] = np.array(json.dumps(header))
+    with open(dst, "wb") as f:
+        np.savez(f, **entries)
+
+
+def test_version_mismatch_and_inconsistent_files(tmp_path):
+    path = tmp_path / "net.npz"
+    save(StackedRNN("gru", 2, [3]), path)
+    newer = tmp_path / "newer.npz"
+    rewrite_header(path, newer, lambda h, e: h.update(format_version=2))
+    with pytest.raises(ValueError, match="format version 2"):
+        load(newer)
+    missing = tmp_path / "missing.npz"
+    rewrite_header(path, missing, lambda h, e: e.pop("params/layers.1.fwd.bhn"))
+    with pytest.raises(ValueError, match="incomplete"):
+        load(missing)
+    reshaped = tmp_path / "reshaped.npz"
+    rewrite_header(path, reshaped, lambda h, e: e.update({"params/layers.1.fwd.b": np.ones(4)}))
+    with pytest.raises(ValueError, match="layers.1.fwd.b"):
+        load(reshaped)
+    with pytest.raises(TypeError, match="StackedRNN or a Sequential"):
+        save(Dense(2, 2), tmp_path / "dense.npz")
