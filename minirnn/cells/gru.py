@@ -130,3 +130,32 @@ def gru_backward(dh, cache, dhT=None):
         db += db_t
         dbhn += dbhn_t
     return dx, dnext_h, dWx, dWh, db, dbhn
+
+
+def gru_step_jacobians(cache):
+    """The exact Jacobians of one step, per batch element, from a step cache (`gru_step_forward`'s
+    or `gru_step_cache(cache, t)`). Column convention: J[n, i, j] = d out[n, i] / d in[n, j].
+
+    Write W_r, W_z, W_n for a gate's (Z, H) column block of W (Wh for prev_h, Wx for x). From
+    next_h = (1 - z) n + z prev_h and n = tanh(ax_n + r hn), with hn = prev_h @ W_n + bhn:
+
+        dnext_h/dprev_h = diag(z) + diag((1-z)(1-n^2) hn r(1-r)) Wh_r^T
+                          + diag((prev_h - n) z(1-z)) Wh_z^T + diag((1-z)(1-n^2) r) Wh_n^T
+        dnext_h/dx      = diag((1-z)(1-n^2) hn r(1-r)) Wx_r^T
+                          + diag((prev_h - n) z(1-z)) Wx_z^T + diag((1-z)(1-n^2)) Wx_n^T
+
+    The reset gate multiplies only the recurrent part hn, so only Wh_n carries the factor r.
+    Returns {"dnext_h/dprev_h": (N, H, H), "dnext_h/dx": (N, H, D)}.
+    """
+    r, z, n = np.split(cache["rzn"], 3, axis=1)
+    dh_dan = (1.0 - z) * dtanh(n)  # dnext_h / d(pre-activation of n), (N, H)
+    r_scale = dh_dan * cache["hn"] * dsigmoid(r)
+    z_scale = (cache["prev_h"] - n) * dsigmoid(z)
+    jac = {}
+    for name, W, n_scale in (("prev_h", cache["Wh"], dh_dan * r), ("x", cache["Wx"], dh_dan)):
+        Wr, Wz, Wn = (block.T for block in np.split(W, 3, axis=1))  # each (H, Z)
+        # diag(v) @ M is v[:, :, None] * M
+        jac[f"dnext_h/d{name}"] = (r_scale[:, :, None] * Wr + z_scale[:, :, None] * Wz
+                                   + n_scale[:, :, None] * Wn)
+    jac["dnext_h/dprev_h"] += z[:, :, None] * np.eye(z.shape[1], dtype=z.dtype)
+    return jac

@@ -135,3 +135,35 @@ def lstm_backward(dh, cache, dhT=None, dcT=None):
         dWh += dWh_t
         db += db_t
     return dx, dnext_h, dnext_c, dWx, dWh, db
+
+
+def lstm_step_jacobians(cache):
+    """The exact Jacobians of one step, per batch element, from a step cache (`lstm_step_forward`'s
+    or `lstm_step_cache(cache, t)`). Column convention: J[n, i, j] = d out[n, i] / d in[n, j].
+
+    Write W_i, W_f, W_g, W_o for a gate's (Z, H) column block of W (Wh for z = prev_h, Wx for
+    z = x). Each gate's pre-activation depends on z through W_k^T, so
+
+        dnext_c/dz      = diag(g i(1-i)) W_i^T + diag(prev_c f(1-f)) W_f^T + diag(i (1-g^2)) W_g^T
+        dnext_h/dz      = diag(o (1 - tanh(c)^2)) dnext_c/dz + diag(tanh(c) o(1-o)) W_o^T
+        dnext_c/dprev_c = diag(f)
+        dnext_h/dprev_c = diag(o (1 - tanh(c)^2) f)
+
+    The state is the pair s = (h, c), so the temporal Jacobian is the 2H x 2H block matrix
+    [[dnext_h/dprev_h, dnext_h/dprev_c], [dnext_c/dprev_h, dnext_c/dprev_c]].
+
+    Returns those four (N, H, H) blocks and "dnext_h/dx", "dnext_c/dx": (N, H, D).
+    """
+    i, f, g, o = np.split(cache["ifgo"], 4, axis=1)
+    tanh_c = cache["tanh_c"]
+    dh_dc = o * dtanh(tanh_c)  # dnext_h/dnext_c is diagonal, (N, H)
+    eye = np.eye(i.shape[1], dtype=i.dtype)
+    jac = {"dnext_c/dprev_c": f[:, :, None] * eye, "dnext_h/dprev_c": (dh_dc * f)[:, :, None] * eye}
+    for name, W in (("prev_h", cache["Wh"]), ("x", cache["Wx"])):
+        Wi, Wf, Wg, Wo = (block.T for block in np.split(W, 4, axis=1))  # each (H, Z)
+        # diag(v) @ M is v[:, :, None] * M
+        dc = ((g * dsigmoid(i))[:, :, None] * Wi + (cache["prev_c"] * dsigmoid(f))[:, :, None] * Wf
+              + (i * dtanh(g))[:, :, None] * Wg)
+        jac[f"dnext_c/d{name}"] = dc
+        jac[f"dnext_h/d{name}"] = dh_dc[:, :, None] * dc + (tanh_c * dsigmoid(o))[:, :, None] * Wo
+    return jac

@@ -95,3 +95,17 @@ def rnn_backward(dh, cache, dhT=None):
         dWh += dWh_t
         db += db_t
     return dx, dnext_h, dWx, dWh, db
+
+
+def rnn_step_jacobians(cache):
+    """The exact Jacobians of one step, per batch element, from a step cache (`rnn_step_forward`'s
+    or `rnn_step_cache(cache, t)`). Column convention: J[n, i, j] = d out[n, i] / d in[n, j], so a
+    row-vector gradient goes back through the step as dprev_h = dnext_h @ J:
+
+        dnext_h/dprev_h = diag(1 - next_h^2) Wh^T        (N, H, H)
+        dnext_h/dx      = diag(1 - next_h^2) Wx^T        (N, H, D)
+
+    Returns {"dnext_h/dprev_h": ..., "dnext_h/dx": ...}.
+    """
+    dh_da = dtanh(cache["next_h"])[:, :, None]  # diag(1 - h^2) as a row scale, (N, H, 1)
+    return {"dnext_h/dprev_h": dh_da * cache["Wh"].T, "dnext_h/dx": dh_da * cache["Wx"].T}
