@@ -22,7 +22,7 @@ import numpy as np
 
 from minirnn import StackedRNN
 from minirnn.analysis import linear_probe
-from minirnn.analysis.figures import plot_probe
+from minirnn.plot import plot_probe
 from minirnn.analysis.states import layer_states
 from minirnn.data.tasks import anbn
 from minirnn.layers import Dense

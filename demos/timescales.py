@@ -24,7 +24,7 @@ import numpy as np
 from minirnn import StackedRNN
 from minirnn.analysis import (frequency_response, impulse_response, lesion_recurrence,
                               lesion_study)
-from minirnn.analysis.figures import (plot_frequency_response, plot_impulse_response,
+from minirnn.plot import (plot_frequency_response, plot_impulse_response,
                                       plot_lesions)
 from minirnn.data.tasks import two_timescale
 from minirnn.layers import Dense

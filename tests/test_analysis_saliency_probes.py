@@ -113,7 +113,8 @@ def test_probe_finds_the_running_sum_in_an_integrator_layer(rng):
 
 def test_every_probe_figure_is_written(tmp_path, rng):
     pytest.importorskip("matplotlib")
-    from minirnn.analysis import figures, find_fixed_points, frequency_response, impulse_response
+    from minirnn import plot as figures
+    from minirnn.analysis import find_fixed_points, frequency_response, impulse_response
     from minirnn.analysis import lesion_study
     net = leaky_integrator_stack([0.9, 0.3])
     x = 1e-3 * rng.standard_normal((6, 20, 1))

@@ -6,7 +6,6 @@
     fixed_points  find_fixed_points: fixed / slow points of a layer and their eigenvalues
     saliency      saliency: d output / d input step and / d each layer's state, a (T x layer) map
     probes        linear_probe, probe_layer: least-squares readouts scored by held-out R^2
-    figures       one matplotlib figure per probe (matplotlib imported inside each function)
 """
 from .fixed_points import FixedPoint, classify_eigenvalues, find_fixed_points
 from .frequency import FrequencyResponse, frequency_response
