@@ -242,3 +242,26 @@ def plot_probe(probe, features, target, path, max_points=2000):
     ax.set_ylabel("linear probe")
     ax.set_title(f"held-out R^2 = {probe.r2_test:.4f}")
     return save(fig, path)
+
+
+# ---- training --------------------------------------------------------------------------------
+def plot_learning_curves(histories, path, metric_name="metric"):
+    """Loss (dashed train, solid validation; log scale) and, where recorded, the validation
+    metric per epoch. histories: {label: history from `minirnn.train.fit`}."""
+    plt = pyplot()
+    with_metric = any(any(v is not None for v in h.get("val_metric", [])) for h in histories.values())
+    fig, axes = plt.subplots(1, 2 if with_metric else 1, figsize=(11 if with_metric else 6, 4),
+                             squeeze=False)
+    loss_ax = axes[0, 0]
+    for label, h in histories.items():
+        epochs = np.arange(1, len(h["train_loss"]) + 1)
+        line, = loss_ax.plot(epochs, h["train_loss"], "--", alpha=0.7)
+        if h.get("val_loss"):
+            loss_ax.plot(epochs, h["val_loss"], color=line.get_color(), label=label)
+        if with_metric and h.get("val_metric"):
+            axes[0, 1].plot(epochs, h["val_metric"], color=line.get_color(), label=label)
+    loss_ax.set(title="loss (dashed train, solid validation)", xlabel="epoch", yscale="log")
+    loss_ax.legend(fontsize=8)
+    if with_metric:
+        axes[0, 1].set(title=f"validation {metric_name}", xlabel="epoch")
+    return save(fig, path)

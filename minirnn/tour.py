@@ -1,18 +1,19 @@
 """`python -m minirnn tour`: a guided tour of the library on built-in data.
 
-Each stop is a function that prints what it shows and returns a one-line summary; figures go to
-the output folder. The stops run in order under a progress bar.
+Each stop is a function that prints what it shows, writes its figure (if any) into the output
+folder and returns a one-line summary. The stops run in order under a progress bar; together they
+take a minute or two on 2 cores (the first run also compiles the Numba kernels, which are cached).
 """
 import pathlib
 import time
 
 import numpy as np
 
+from .stack import StackedRNN
+
 
 def stop_forward_backward(out_dir):
     """Build a 2-layer LSTM with widths [3, 2], run it forward and backward."""
-    from .stack import StackedRNN
-
     net = StackedRNN("lstm", input_size=3, hidden_sizes=[3, 2], seed=0)
     x = np.random.default_rng(0).standard_normal((4, 10, 3))
     y, states, cache = net.forward(x)
@@ -21,13 +22,12 @@ def stop_forward_backward(out_dir):
     print(f"  x {x.shape} -> y {y.shape}; final states per layer: "
           + ", ".join(f"h{s['h'].shape} c{s['c'].shape}" for s in states))
     print(f"  backward: dx {dx.shape}, {len(grads)} parameter gradients: {', '.join(grads)}")
-    return f"forward/backward of {net.cell} {net.hidden_sizes} ran"
+    return f"forward/backward of {net.cell} {net.hidden_sizes} ran ({net.backend} backend)"
 
 
 def stop_gradient_check(out_dir):
     """Check every gradient of the stack against centered finite differences."""
     from .gradcheck import check_model
-    from .stack import StackedRNN
 
     net = StackedRNN("lstm", input_size=3, hidden_sizes=[3, 2], seed=0)
     report = check_model(net, np.random.default_rng(1).standard_normal((2, 6, 3)))
@@ -36,7 +36,165 @@ def stop_gradient_check(out_dir):
     return f"gradient check: worst relative error {error:.1e} ({name})"
 
 
-STOPS = [stop_forward_backward, stop_gradient_check]
+def stop_backends(out_dir):
+    """The Numba kernels compute what the NumPy reference computes, faster."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((32, 100, 64))
+    worst, lines = 0.0, []
+    for cell in ("rnn", "lstm", "gru"):
+        net = StackedRNN(cell, 64, [64, 64], seed=0)
+        times, results = {}, {}
+        for backend in ("numba", "numpy"):
+            net.forward(x[:, :3], backend=backend)  # compile / warm up
+            start = time.perf_counter()
+            y, _, cache = net.forward(x, backend=backend)
+            dx, grads = net.backward(np.ones_like(y), cache, backend=backend)
+            times[backend] = time.perf_counter() - start
+            results[backend] = [y, dx, *grads.values()]
+        error = max(np.max(np.abs(a - b)) for a, b in zip(*results.values()))
+        worst = max(worst, error)
+        lines.append(f"  {cell:4s}: numba {1e3 * times['numba']:7.1f} ms, numpy "
+                     f"{1e3 * times['numpy']:7.1f} ms (x{times['numpy'] / times['numba']:.1f}); "
+                     f"max |numba - numpy| = {error:.1e}")
+    print("  one training step, 2 layers, H = D = 64, batch 32, T = 100, float64:")
+    print("\n".join(lines))
+    return f"numba and numpy backends agree to {worst:.0e}"
+
+
+def stop_gradient_flow(out_dir):
+    """Where the gradient goes: the (layer x time) gradient-flow map, with and without skips."""
+    from .jacobians import gradient_flow
+    from .plot import plot_gradient_flow
+
+    rng = np.random.default_rng(3)
+    L, T = 6, 30
+    x = rng.standard_normal((8, T, 4))
+    maps = {}
+    for skip in (None, "l-2"):
+        net = StackedRNN("rnn", 4, [16] * L, skip=skip, init="orthogonal", seed=0)
+        grid = maps[f"tanh RNN, skip={skip or 'none'}"] = gradient_flow(net, x)
+        print(f"  skip={skip or 'none':4s}: ||dLoss/dh^l|| at t = T-1 for layers 1..{L}, loss on "
+              f"layer {L}: {np.array2string(grid[:, -1], precision=3)}")
+    plot_gradient_flow(maps, out_dir / "gradient_flow.png",
+                       title="log10 ||dLoss/dh_t^l||, unit loss at the top layer at t = T-1")
+    ratio = maps["tanh RNN, skip=l-2"][0, -1] / maps["tanh RNN, skip=none"][0, -1]
+    return f"gradient flow: skip edges raise layer 1's gradient x{ratio:.1f} (gradient_flow.png)"
+
+
+def stop_vanishing_products(out_dir):
+    """Vanishing products: how fast d s_T / d s_t shrinks with the span, per cell."""
+    from .jacobians import decay_rate, product_norms, singular_values, step_jacobians
+    from .plot import plot_vanishing_products
+
+    x = np.random.default_rng(4).standard_normal((8, 60, 4))
+    curves, rates = {}, {}
+    for cell in ("rnn", "lstm", "gru"):
+        net = StackedRNN(cell, 4, [32], seed=0)
+        _, _, cache = net.forward(x)
+        jacobians = step_jacobians(net, cache)
+        norms = curves[cell] = product_norms(jacobians, layer=1)
+        norms["singular_values"] = singular_values(jacobians.temporal[1]["fwd"])
+        rates[cell] = decay_rate(norms["span"], norms["spectral"])
+        print(f"  {cell:4s}: the spectral norm shrinks by x{rates[cell]:.3f} per step "
+              f"(||d s_59 / d s_0|| ~ {np.exp(np.mean(np.log(norms['spectral'][:, -1]))):.1e})")
+    plot_vanishing_products(curves, out_dir / "vanishing_products.png")
+    return ("vanishing products: per-step factor " +
+            ", ".join(f"{c} {r:.2f}" for c, r in rates.items()) + " (vanishing_products.png)")
+
+
+def stop_fibonacci_paths(out_dir):
+    """Skip edges l-2 -> l: the gradient paths from layer L to layer 1 number Fibonacci(L)."""
+    from .jacobians import count_gradient_paths, path_decomposition
+    from .plot import plot_gradient_paths
+
+    layers = list(range(1, 21))
+    counts = [count_gradient_paths(StackedRNN("rnn", 1, [1] * L, skip="l-2"), L, 1)
+              for L in layers]
+    print(f"  paths from layer L to layer 1, L = 1..20 (counted on real models): {counts}")
+    net = StackedRNN("lstm", 4, [4] * 6, skip="l-2", seed=1)
+    _, _, cache = net.forward(np.random.default_rng(5).standard_normal((4, 5, 4)))
+    decomposition = path_decomposition(net, cache, t=2)
+    error = np.max(np.abs(decomposition.total - decomposition.full))
+    print(f"  6-layer LSTM: the {len(decomposition.paths)} path products sum to the full Jacobian "
+          f"d out^6 / d out^1 within {error:.1e}")
+    plot_gradient_paths(layers, counts, decomposition.by_length(), out_dir / "fibonacci_paths.png",
+                        full=decomposition.full)
+    return f"Fibonacci paths: {counts[:10]}...; path sum == Jacobian to {error:.0e}"
+
+
+def stop_timescales(out_dir):
+    """A timescale probe: leaky integrators with known recurrence, probed per layer."""
+    from .analysis import frequency_response, impulse_response
+    from .constructions import leaky_integrator_stack
+    from .plot import plot_frequency_response, plot_impulse_response
+
+    a = [0.3, 0.8, 0.95]
+    net = leaky_integrator_stack(a)
+    frequencies = np.geomspace(0.01, np.pi, 20)
+    response = frequency_response(net, frequencies, amplitude=1e-3)
+    impulse = impulse_response(net, magnitude=1e-3, num_steps=200)
+    plot_frequency_response(response, out_dir / "frequency_response.png")
+    plot_impulse_response(impulse, out_dir / "impulse_response.png")
+    print(f"  1-unit tanh layers h_t = tanh(a h_(t-1) + in_t) with a = {a}")
+    print("  layer  a     transfer at w=pi / w=0.01   impulse tau (a lone layer: -1/ln a)")
+    for l, a_l in enumerate(a):
+        print(f"  {l + 1:5d}  {a_l:4.2f}  {response.transfer[l, -1] / response.transfer[l, 0]:24.3f}"
+              f"   {impulse.time_constant[l]:6.2f} ({-1 / np.log(a_l):.2f})")
+    return ("timescales: the more recurrent a layer, the lower the frequencies it passes and the "
+            "longer it rings (frequency_response.png, impulse_response.png)")
+
+
+def stop_constructions(out_dir):
+    """Hand-built networks: a clocked parity tree and an LSTM bracket counter, checked exhaustively."""
+    from .analysis import probe_layer
+    from .constructions import balanced_brackets, parity_tree
+    from .data.tasks import all_bit_strings, random_brackets
+
+    summary = []
+    for T in (8, 16):
+        bits = all_bit_strings(T)
+        tree = parity_tree(T)
+        correct = np.mean(tree.predict(bits) == bits.sum(axis=1) % 2)
+        print(f"  parity tree, T = {T}: {tree.net.num_layers} clocked layers "
+              f"(periods {tree.net.clock_periods}), correct on {correct:.0%} of all {len(bits)} inputs")
+        summary.append(f"parity T={T} {correct:.0%}")
+    brackets = balanced_brackets()
+    data = random_brackets(200, 100, seed=0)
+    symbols = 1 - 2 * data["symbols"]  # the construction reads '(' as +1, ')' as -1
+    correct = np.mean(brackets.predict(symbols) == data["balanced"])
+    probe = probe_layer(brackets.net, brackets.encode(symbols), data["depth"], layer=2, state="c")
+    print(f"  bracket counter (3-layer LSTM): correct on {correct:.0%} of 200 random strings of "
+          f"length 100; a linear probe reads the depth from layer 2's cell state with held-out "
+          f"R^2 = {probe.r2_test:.4f}")
+    return "constructions: " + ", ".join(summary) + f", brackets {correct:.0%}"
+
+
+def stop_training(out_dir):
+    """A short training run: a 2-layer LSTM separates a slow and a fast signal."""
+    from .data.tasks import two_timescale
+    from .layers import Dense
+    from .model import Recurrent, Sequential
+    from .optim import Adam
+    from .plot import plot_learning_curves
+    from .train import fit
+
+    train, test = two_timescale(128, T=100, seed=0), two_timescale(32, T=100, seed=1)
+    net = StackedRNN("lstm", 1, [16, 16], seed=0)
+    model = Sequential([("lstm", Recurrent(net)), ("head", Dense(16, 2, seed=0))])
+    history = fit(model, "mse", (train["x"], train["y"]), val=(test["x"], test["y"]),
+                  optimizer=Adam(lr=1e-2), epochs=15, batch_size=16, clip_norm=1.0,
+                  progress=False)
+    baseline = float(np.mean((test["y"] - test["y"].mean(axis=(0, 1))) ** 2))
+    print(f"  validation mse per epoch: {np.array2string(np.array(history['val_loss']), precision=3)}")
+    print(f"  baseline (predict each target's mean): {baseline:.3f}")
+    plot_learning_curves({"2-layer LSTM [16, 16]": history}, out_dir / "learning_curves.png")
+    return (f"training: validation mse {history['val_loss'][0]:.3f} -> {history['val_loss'][-1]:.3f}"
+            f" in 15 epochs (baseline {baseline:.3f}; learning_curves.png)")
+
+
+STOPS = [stop_forward_backward, stop_gradient_check, stop_backends, stop_gradient_flow,
+         stop_vanishing_products, stop_fibonacci_paths, stop_timescales, stop_constructions,
+         stop_training]
 
 
 def run_tour(out_dir="minirnn-tour"):
@@ -56,5 +214,5 @@ def run_tour(out_dir="minirnn-tour"):
     print("\nTour summary:")
     for line in summaries:
         print("  -", line)
-    print(f"Figures (if any) are in {out_dir.resolve()}")
+    print(f"Figures are in {out_dir.resolve()}")
     return summaries
