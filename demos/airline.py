@@ -28,6 +28,7 @@ from minirnn.layers import Dense
 from minirnn.losses import mean_squared_error
 from minirnn.model import Recurrent, Sequential
 from minirnn.optim import Adam
+from minirnn.plot import plot_learning_curves, pyplot, save
 from minirnn.train import EarlyStopping, fit
 
 HISTORY, HORIZON, SEASON, WINDOW, HIDDEN = 120, 24, 12, 24, [16, 16]
@@ -71,20 +72,9 @@ def forecast(model, z, mean, std, passengers):
 
 
 def plot(out_dir, months, passengers, runs, naive, mean_forecast):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for k, run in enumerate(runs):
-        h = run["history"]
-        line, = ax.plot(h["train_loss"], "--", alpha=0.6)
-        ax.plot(h["val_loss"], color=line.get_color(), label=f"seed {k}")
-    ax.set(title="loss (dashed train, solid val)", xlabel="epoch", yscale="log")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out_dir / "learning_curves.png", dpi=120)
-
+    plot_learning_curves({f"seed {k}": run["history"] for k, run in enumerate(runs)},
+                         out_dir / "learning_curves.png")
+    plt = pyplot()
     t = np.arange(len(passengers))
     fig, ax = plt.subplots(figsize=(9, 4))
     ax.plot(t, passengers, "k", label="passengers (thousands)")
@@ -95,8 +85,7 @@ def plot(out_dir, months, passengers, runs, naive, mean_forecast):
     ax.axvline(HISTORY - 0.5, color="gray", linestyle=":")
     ax.set_xticks(t[::12], [m[:4] for m in months[::12]])
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(out_dir / "forecast.png", dpi=120)
+    save(fig, out_dir / "forecast.png")
 
     fig, axes = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
     for l, ax in enumerate(axes):
@@ -108,8 +97,7 @@ def plot(out_dir, months, passengers, runs, naive, mean_forecast):
                ylabel="unit")
         fig.colorbar(image, ax=ax)
     axes[1].set_xticks(t[SEASON::12], [m[:4] for m in months[SEASON::12]])
-    fig.tight_layout()
-    fig.savefig(out_dir / "layer_states.png", dpi=120)
+    save(fig, out_dir / "layer_states.png")
 
 
 def main():
@@ -150,7 +138,7 @@ def main():
              f"stacked LSTM {HIDDEN}, mean of {args.seeds} seeds' forecasts": scores(mean_forecast, actual),
              f"stacked LSTM {HIDDEN}, median seed": {
                  k: float(np.median([r["scores"][k] for r in runs])) for k in ("MAE", "RMSE", "MAPE %")}}
-    print(f"\nforecast error over 1959-1960 (24 months, thousands of passengers)")
+    print("\nforecast error over 1959-1960 (24 months, thousands of passengers)")
     print(f"{'':<52}{'MAE':>8}{'RMSE':>8}{'MAPE %':>8}")
     for name, s in table.items():
         print(f"{name:<52}{s['MAE']:>8.1f}{s['RMSE']:>8.1f}{s['MAPE %']:>8.1f}")

@@ -9,7 +9,7 @@ Baseline: bag-of-words logistic regression written here with numpy.
 
     python demos/sentiment.py OUTPUT_DIR [--epochs 12]
 
-Prints a table of test accuracy by cell and depth and writes learning_curves.png,
+Prints a table of test accuracy by cell and depth and writes learning_curves_<cell>.png,
 layer_gradients.png (the gradient norm of every recurrent layer during training: how much
 signal reaches the lower layers) and results.json to OUTPUT_DIR.
 """
@@ -25,6 +25,7 @@ from minirnn.layers import Dense, Embedding
 from minirnn.losses import binary_cross_entropy_with_logits
 from minirnn.model import Recurrent, Sequential
 from minirnn.optim import Adam
+from minirnn.plot import plot_learning_curves, pyplot, save
 from minirnn.train import EarlyStopping, binary_accuracy, evaluate, fit
 
 MAX_WORDS, MAX_LEN, EMBED, UNITS = 10000, 40, 32, 5
@@ -85,25 +86,11 @@ def build(cell, depth, vocab_size, seed):
 
 
 def plot(results, out_dir):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(2, 3, figsize=(13, 7), sharex=True)
-    for k, cell in enumerate(CELLS):
-        for depth in DEPTHS:
-            h = results[f"{cell}-{depth}"]["history"]
-            epochs = np.arange(1, len(h["train_loss"]) + 1)
-            line, = axes[0, k].plot(epochs, h["train_loss"], "--", alpha=0.7)
-            axes[0, k].plot(epochs, h["val_loss"], color=line.get_color(), label=f"{depth} layer(s)")
-            axes[1, k].plot(epochs, h["val_metric"], color=line.get_color(), label=f"{depth} layer(s)")
-        axes[0, k].set_title(f"{cell}: loss (dashed train, solid val)")
-        axes[1, k].set_title(f"{cell}: validation accuracy")
-        axes[1, k].set_xlabel("epoch")
-        axes[0, k].legend()
-    fig.tight_layout()
-    fig.savefig(out_dir / "learning_curves.png", dpi=120)
-
+    for cell in CELLS:
+        plot_learning_curves({f"{depth} layer(s)": results[f"{cell}-{depth}"]["history"]
+                              for depth in DEPTHS},
+                             out_dir / f"learning_curves_{cell}.png", metric_name="accuracy")
+    plt = pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), sharey=True)
     for k, cell in enumerate(CELLS):
         norms = results[f"{cell}-3"]["history"]["grad_norm"]
@@ -113,8 +100,7 @@ def plot(results, out_dir):
         axes[k].set_title(f"3-layer {cell}: mean gradient norm per layer")
         axes[k].set_xlabel("epoch")
         axes[k].legend()
-    fig.tight_layout()
-    fig.savefig(out_dir / "layer_gradients.png", dpi=120)
+    save(fig, out_dir / "layer_gradients.png")
 
 
 def main():

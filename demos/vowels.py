@@ -24,6 +24,7 @@ from minirnn.layers import Dense
 from minirnn.losses import softmax_cross_entropy
 from minirnn.model import Recurrent, Sequential
 from minirnn.optim import Adam
+from minirnn.plot import plot_learning_curves, pyplot, save
 from minirnn.train import EarlyStopping, accuracy, evaluate, fit
 
 SPEAKERS, HIDDEN = 9, [32, 32]
@@ -83,23 +84,9 @@ def build(cell, seed):
 
 
 def plot(results, models, split, out_dir):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for name, r in results.items():
-        h = r["history"]
-        epochs = np.arange(1, len(h["train_loss"]) + 1)
-        line, = axes[0].plot(epochs, h["train_loss"], "--", alpha=0.7)
-        axes[0].plot(epochs, h["val_loss"], color=line.get_color(), label=name)
-        axes[1].plot(epochs, h["val_metric"], color=line.get_color(), label=name)
-    axes[0].set(title="loss (dashed train, solid val)", xlabel="epoch", yscale="log")
-    axes[1].set(title="validation accuracy", xlabel="epoch")
-    axes[0].legend()
-    fig.tight_layout()
-    fig.savefig(out_dir / "learning_curves.png", dpi=120)
-
+    plot_learning_curves({name: r["history"] for name, r in results.items()},
+                         out_dir / "learning_curves.png", metric_name="accuracy")
+    plt = pyplot()
     x, y, mask = split["test"]
     fig, axes = plt.subplots(len(models), len(HIDDEN), figsize=(4.2 * len(HIDDEN), 4 * len(models)))
     for row, (name, model) in enumerate(models.items()):
@@ -112,8 +99,7 @@ def plot(results, models, split, out_dir):
             ax = axes[row, l - 1]
             ax.scatter(projected[:, 0], projected[:, 1], c=y, cmap="tab10", s=8)
             ax.set_title(f"{name} layer {l}: final state, 2 principal axes")
-    fig.tight_layout()
-    fig.savefig(out_dir / "layer_states.png", dpi=120)
+    save(fig, out_dir / "layer_states.png")
 
 
 def main():
