@@ -6,11 +6,13 @@
     dx, grads = net.backward(dy, cache)          # grads has the keys of net.params
     print(minirnn.gradcheck.check_model(net, x))
 """
-from . import cells, gradcheck, interop, io, layers, losses, model, optim, train
+from . import (analysis, auxiliary, cells, constructions, data, gradcheck, interop, io, jacobians,
+               layers, losses, model, optim, plot, train)
 from .layers import Dense, Embedding
 from .model import Recurrent, Sequential
 from .stack import StackedRNN
 
 __version__ = "0.1.0"
-__all__ = ["StackedRNN", "Sequential", "Recurrent", "Embedding", "Dense", "cells", "gradcheck",
-           "interop", "io", "layers", "losses", "model", "optim", "train", "__version__"]
+__all__ = ["StackedRNN", "Sequential", "Recurrent", "Embedding", "Dense", "analysis", "auxiliary",
+           "cells", "constructions", "data", "gradcheck", "interop", "io", "jacobians", "layers",
+           "losses", "model", "optim", "plot", "train", "__version__"]

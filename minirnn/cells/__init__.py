@@ -11,9 +11,12 @@ sequence functions with the uniform calling convention
 from dataclasses import dataclass
 from typing import Callable
 
-from .gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
-from .lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
-from .rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
+from .gru import (gru_backward, gru_forward, gru_step_backward, gru_step_forward,
+                  gru_step_jacobians)
+from .lstm import (lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward,
+                   lstm_step_jacobians)
+from .rnn import (rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward,
+                  rnn_step_jacobians)
 
 
 @dataclass(frozen=True)
@@ -52,5 +55,6 @@ def get_cell(name):
 
 __all__ = ["CellSpec", "CELLS", "get_cell",
            "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
-           "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward",
-           "gru_step_forward", "gru_step_backward", "gru_forward", "gru_backward"]
+           "rnn_step_jacobians", "lstm_step_forward", "lstm_step_backward", "lstm_forward",
+           "lstm_backward", "lstm_step_jacobians", "gru_step_forward", "gru_step_backward",
+           "gru_forward", "gru_backward", "gru_step_jacobians"]
