@@ -1,0 +1,180 @@
+"""GRU over a sequence, compiled with Numba: the fast path for minirnn/cells/gru.py.
+
+Mirrors `gru_forward` and `gru_backward` of the NumPy reference: the same arguments, the same
+cache {x, h0, Wx, Wh, rzn, hn, h, mask} and the same gradients, so either backward accepts either
+forward's cache. PyTorch's variant, as in the reference (gate order r, z, n; reset applied after
+the recurrent product, which keeps its own bias bhn):
+
+    ax_t = x_t @ Wx + b;  ah_t = h_{t-1} @ Wh;  hn_t = ah_n + bhn
+    r, z = sigmoid(ax_rz + ah_rz);  n = tanh(ax_n + r * hn);  h_t = (1 - z) * n + z * h_{t-1}
+
+Shape legend: N batch, T time steps, D input features, H hidden units. Inside, every sequence
+array is time-major, (T, N, ...) (see arrays.py).
+
+    forward   ax for all steps, one matrix product (products.py); then per step one product
+              h_{t-1} @ Wh and one sweep over the batch rows: r, z, hn, n, h_t.
+    backward  per step one sweep over the rows for dah_t = dLoss/d(h_{t-1} @ Wh) and the
+              candidate's dan_t, one product dah_t @ Wh.T, and the direct path dh_t * z;
+              after the loop dx, dWx, db, dWh and dbhn from all steps at once. dax and dah
+              differ only in the n block (dan versus dan * r): the loop writes dan straight
+              into dax, and dr, dz are copied over once at the end.
+
+Nothing is allocated inside the time loop; a row's sweep is a few short loops, each over few
+arrays, which is what lets LLVM vectorize them (see lstm.py).
+"""
+import numpy as np
+from numba import njit
+
+from .arrays import (batch_major, check_backward_inputs, check_forward_inputs, contiguous, empty,
+                     final_gradient, kernel_dtype, loop_mask, time_major)
+from .loops import add_into, copy_into, fill
+from .products import (column_sums, input_gradients, project_inputs, recurrent_product,
+                       recurrent_weight_gradient)
+from .scalar import dsigmoid, dtanh, sigmoid, tanh
+
+
+@njit(inline="always", error_model="numpy", cache=True)
+def row_forward(a_h, bhn, prev_h, rzn, hn, next_h):
+    """One row. rzn: (3H,) holds ax_t = x_t @ Wx + b on entry and r, z, n on exit;
+    a_h: (3H,) = h_{t-1} @ Wh. Writes hn and next_h: (H,)."""
+    H = hn.shape[0]
+    a_rz, rz = a_h[:2 * H], rzn[:2 * H]
+    for j in range(2 * H):
+        rz[j] = sigmoid(rz[j] + a_rz[j])
+    a_n = a_h[2 * H:]
+    for j in range(H):
+        hn[j] = a_n[j] + bhn[j]
+    r, z, n = rzn[:H], rzn[H:2 * H], rzn[2 * H:]
+    for j in range(H):
+        n[j] = tanh(n[j] + r[j] * hn[j])
+        next_h[j] = (1.0 - z[j]) * n[j] + z[j] * prev_h[j]
+
+
+@njit(error_model="numpy", cache=True)
+def forward_step(a_h, bhn, prev_h, rzn, hn, next_h, steps):
+    """One step for every row, (N, ...) slabs of step t (see `row_forward`). steps: (N,) bool."""
+    for n in range(rzn.shape[0]):
+        row_forward(a_h[n], bhn, prev_h[n], rzn[n], hn[n], next_h[n])
+        if not steps[n]:  # skipped step: carry the state
+            copy_into(next_h[n], prev_h[n])
+
+
+@njit(error_model="numpy", cache=True)
+def gru_forward_loop(x, Wx, Wh, b, bhn, steps, hs, rzn, hn):
+    """x: (T, N, D); steps: (T, N) bool, False where a row skips the step and carries its state.
+    hs: (T+1, N, H) holds h0 in slot 0 on entry; writes the state after step t into slot t+1,
+    rzn: (T, N, 3H) and hn: (T, N, H)."""
+    T, N, _ = x.shape
+    project_inputs(x, Wx, b, rzn)  # x_t @ Wx + b, turned into r, z, n step by step
+    a_h = np.empty((N, Wh.shape[1]), x.dtype)  # h_{t-1} @ Wh of the current step
+    for t in range(T):
+        recurrent_product(hs[t], Wh, a_h)
+        forward_step(a_h, bhn, hs[t], rzn[t], hn[t], hs[t + 1], steps[t])
+
+
+@njit(inline="always", error_model="numpy", cache=True)
+def row_backward(dh, rzn, hn, prev_h, dah, dan):
+    """One row. dh: dLoss/dh_t. Writes dan: (H,) = dLoss/d(ax_n + r * hn) and
+    dah: (3H,) = dLoss/d(h_{t-1} @ Wh + [0, 0, bhn]) = [dr, dz, dhn]."""
+    H = dh.shape[0]
+    r, z, n = rzn[:H], rzn[H:2 * H], rzn[2 * H:]
+    # forward: h = (1 - z) * n + z * h_prev;  n = tanh(ax_n + r * hn)
+    for j in range(H):
+        dan[j] = dh[j] * (1.0 - z[j]) * dtanh(n[j])
+    da_r, da_z, dhn = dah[:H], dah[H:2 * H], dah[2 * H:]
+    # forward: r, z = sigmoid(ax_rz + ah_rz)
+    for j in range(H):
+        da_r[j] = dan[j] * hn[j] * dsigmoid(r[j])
+        da_z[j] = dh[j] * (prev_h[j] - n[j]) * dsigmoid(z[j])
+        dhn[j] = dan[j] * r[j]
+
+
+@njit(error_model="numpy", cache=True)
+def backward_step(dh, rzn, hn, prev_h, dnext_h, dah, dax, steps):
+    """One step for every row, (N, ...) slabs of step t. dnext_h: the gradient on h_t from the
+    steps after t; on exit all of dLoss/dh_t. Writes dah: (N, 3H) and dan into the n block of
+    dax: (N, 3H)."""
+    H = dh.shape[1]
+    for n in range(dh.shape[0]):
+        add_into(dnext_h[n], dh[n])  # h_t feeds the output at t and step t+1
+        dan = dax[n][2 * H:]
+        if steps[n]:
+            row_backward(dnext_h[n], rzn[n], hn[n], prev_h[n], dah[n], dan)
+        else:  # skipped step: no gradient through it; dh carries to step t-1 unchanged
+            fill(dah[n], 0.0)
+            fill(dan, 0.0)
+
+
+@njit(error_model="numpy", cache=True)
+def previous_state_gradient(dnext_h, dprev_h, rzn, steps):
+    """dLoss/dh_{t-1} = dLoss/dh_t * z + dah_t @ Wh.T on the rows that took step t, in place in
+    dnext_h (the rows that skipped it keep theirs). dprev_h = dah_t @ Wh.T: (N, H)."""
+    H = dnext_h.shape[1]
+    for n in range(dnext_h.shape[0]):
+        if steps[n]:
+            dh_n, dprev_n, z = dnext_h[n], dprev_h[n], rzn[n, H:2 * H]
+            for j in range(H):
+                dh_n[j] = dh_n[j] * z[j] + dprev_n[j]
+
+
+@njit(error_model="numpy", cache=True)
+def gru_backward_kernel(dh, x, h0, h, rzn, hn, Wx, Wh, steps, dh_next, dah, dax,
+                        dx, dWx, dWh, db, dbhn):
+    """BPTT on time-major arrays. dh, h, hn: (T, N, H); dh_next: (N, H) holds the gradient on the
+    final state and is updated in place, step by step, into dh0. Scratch: dah, dax: (T, N, 3H).
+    Writes dx: (T, N, D), dWx, dWh, db, dbhn."""
+    T, N, H = h.shape
+    dprev_h = np.empty((N, H), dh.dtype)  # dah_t @ Wh.T
+    Wh_T = np.ascontiguousarray(Wh.T)
+    for t in range(T - 1, -1, -1):
+        prev_h = h0 if t == 0 else h[t - 1]
+        backward_step(dh[t], rzn[t], hn[t], prev_h, dh_next, dah[t], dax[t], steps[t])
+        # forward: ah = h_{t-1} @ Wh, and h_t = ... + z * h_{t-1}
+        recurrent_product(dah[t], Wh_T, dprev_h)
+        previous_state_gradient(dh_next, dprev_h, rzn[t], steps[t])
+    dax[:, :, :2 * H] = dah[:, :, :2 * H]  # dr, dz: ax and ah enter r, z the same way
+    input_gradients(x, Wx, dax, dx, dWx, db)
+    recurrent_weight_gradient(h0, h, dah, dWh)
+    column_sums(dah.reshape(T * N, 3 * H)[:, 2 * H:], dbhn)
+
+
+def gru_forward(x, h0, Wx, Wh, b, bhn, mask=None):
+    """Run the cell over a whole sequence; the signature, checks and cache of
+    minirnn.cells.gru_forward. x: (N, T, D), h0: (N, H); mask: None or (N, T) bool.
+
+    Returns h: (N, T, H) and the cache {x, h0, Wx, Wh, rzn, hn, h, mask}. Arrays are float32 or
+    float64 as x; h and the cache's sequences are (N, T, ...) views of time-major data.
+    """
+    dtype, mask = check_forward_inputs(x, {"h0": h0}, Wx, Wh, {"b": (b, 3), "bhn": (bhn, 1)},
+                                       gates=3, mask=mask)
+    N, T, _ = x.shape
+    H = Wh.shape[0]
+    xs = time_major(x, dtype)
+    h0, Wx, Wh, b, bhn = contiguous(dtype, h0, Wx, Wh, b, bhn)
+    hs, rzn, hn = empty(dtype, (T + 1, N, H), (T, N, 3 * H), (T, N, H))
+    hs[0] = h0
+    gru_forward_loop(xs, Wx, Wh, b, bhn, loop_mask(mask, N, T), hs, rzn, hn)
+    h = batch_major(hs[1:])
+    cache = {"x": batch_major(xs), "h0": h0, "Wx": Wx, "Wh": Wh, "rzn": batch_major(rzn),
+             "hn": batch_major(hn), "h": h, "mask": mask}
+    return h, cache
+
+
+def gru_backward(dh, cache, dhT=None):
+    """Full BPTT; the signature and results of minirnn.cells.gru_backward. dh: (N, T, H);
+    dhT: (N, H) or None; cache from either backend's `gru_forward`.
+
+    Returns dx: (N, T, D), dh0: (N, H), dWx, dWh, db, dbhn.
+    """
+    check_backward_inputs(dh, cache["h"], {"dhT": dhT})
+    dtype = kernel_dtype(cache["x"])
+    N, T, H = cache["h"].shape
+    x, h, rzn, hn = (time_major(cache[k], dtype) for k in ("x", "h", "rzn", "hn"))
+    h0, Wx, Wh = contiguous(dtype, cache["h0"], cache["Wx"], cache["Wh"])
+    dh0 = final_gradient(dhT, N, H, dtype)
+    dah, dax, dx, dWx, dWh, db, dbhn = empty(
+        dtype, (T, N, 3 * H), (T, N, 3 * H), (T, N, x.shape[2]), Wx.shape, Wh.shape, (3 * H,),
+        (H,))
+    gru_backward_kernel(time_major(dh, dtype), x, h0, h, rzn, hn, Wx, Wh,
+                        loop_mask(cache["mask"], N, T), dh0, dah, dax, dx, dWx, dWh, db, dbhn)
+    return batch_major(dx), dh0, dWx, dWh, db, dbhn

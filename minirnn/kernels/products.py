@@ -1,0 +1,103 @@
+"""The matrix products hoisted out of the time loop, shared by the three cells' kernels.
+
+Shape legend: T time steps, N batch, D input features, H hidden units, G gates; every sequence
+array is time-major, (T, N, ...), so all T*N rows form one matrix.
+
+The input projection does not depend on the recurrence, so the forward pass computes it for all
+steps at once; likewise, once the backward loop has stored the pre-activation gradients da_t of
+every step, the parameter and input gradients are sums over steps, each one matrix product:
+
+    ax  = x @ Wx + b                     (T*N, D) @ (D, G*H)
+    dx  = da @ Wx.T                      (T*N, G*H) @ (G*H, D)
+    dWx = x.T @ da      = sum_t x_t.T @ da_t
+    dWh = h_prev.T @ da = sum_t h_{t-1}.T @ da_t       (h_{-1} = h0)
+    db  = sum over the T*N rows of da
+
+Inside the loop, each step multiplies one (N, K) slab by a recurrent weight matrix (K, M):
+`recurrent_product`. `np.dot` inside Numba calls BLAS (SciPy's OpenBLAS), which wins for one row
+(it switches to a matrix-vector product) and from about 8 rows on; in between, OpenBLAS packs
+all of the weight matrix on every call and a plain row-by-row loop is up to 5x faster (measured
+for H = 16..512, float32 and float64; the numbers are in benchmarks/README.md).
+
+All products of the numba backend go through Numba, none through NumPy's own OpenBLAS: the two
+libraries keep separate thread pools, and on a small machine the idle-spinning threads of one
+slow the other down by 2x or more. Every result is written into an array the caller allocated
+with NumPy (see arrays.py for why).
+"""
+import numpy as np
+from numba import njit
+
+SMALL_BATCH = 8  # 2 to SMALL_BATCH - 1 rows: `small_matmul` instead of BLAS
+
+
+@njit(error_model="numpy", cache=True)
+def small_matmul(a, W, out):
+    """out = a @ W row by row: out[n] = sum_k a[n, k] * W[k]. a: (N, K), W: (K, M) C-contiguous,
+    out: (N, M). Reads each row of W once per row of a; the inner loop runs along W's rows."""
+    for n in range(a.shape[0]):
+        a_n, out_n = a[n], out[n]
+        for j in range(out_n.shape[0]):
+            out_n[j] = 0.0
+        for k in range(a_n.shape[0]):
+            a_nk, W_k = a_n[k], W[k]
+            for j in range(out_n.shape[0]):
+                out_n[j] += a_nk * W_k[j]
+
+
+@njit(error_model="numpy", cache=True)
+def recurrent_product(a, W, out):
+    """out = a @ W for one step's slab a: (N, K); W: (K, M) C-contiguous; out: (N, M)."""
+    if 1 < a.shape[0] < SMALL_BATCH:
+        small_matmul(a, W, out)
+    else:
+        np.dot(a, W, out)
+
+
+@njit(error_model="numpy", cache=True)
+def column_sums(a, total):
+    """total = the sum over the rows of a: (R, K) -> (K,)."""
+    total[:] = 0.0
+    for r in range(a.shape[0]):
+        row = a[r]
+        for k in range(a.shape[1]):
+            total[k] += row[k]
+
+
+@njit(error_model="numpy", cache=True)
+def project_inputs(x, Wx, b, ax):
+    """ax = x_t @ Wx + b for every step at once. x: (T, N, D), Wx: (D, G*H), b: (G*H,);
+    writes ax: (T, N, G*H)."""
+    T, N, D = x.shape
+    ax_rows = ax.reshape(T * N, Wx.shape[1])
+    np.dot(x.reshape(T * N, D), Wx, ax_rows)
+    for r in range(T * N):
+        row = ax_rows[r]
+        for k in range(b.shape[0]):
+            row[k] += b[k]
+
+
+@njit(error_model="numpy", cache=True)
+def input_gradients(x, Wx, da, dx, dWx, db):
+    """Backward of `project_inputs`, from da: (T, N, G*H) = dLoss/d(x_t @ Wx + b) of every step.
+    Writes dx: (T, N, D), dWx: (D, G*H) and db: (G*H,)."""
+    T, N, D = x.shape
+    da_rows = da.reshape(T * N, da.shape[2])
+    np.dot(da_rows, Wx.T, dx.reshape(T * N, D))
+    np.dot(x.reshape(T * N, D).T, da_rows, dWx)
+    column_sums(da_rows, db)
+
+
+@njit(error_model="numpy", cache=True)
+def recurrent_weight_gradient(h0, h, dah, dWh):
+    """dWh = sum_t h_{t-1}.T @ dah_t with h_{-1} = h0: h0: (N, H), h: (T, N, H) the states after
+    each step, dah: (T, N, G*H) = dLoss/d(h_{t-1} @ Wh); writes dWh: (H, G*H). The steps t >= 1
+    read h[t-1], rows that already lie contiguously in h: one product for all of them, then the
+    step t = 0, which read h0, is added."""
+    T, N, H = h.shape
+    G = dah.shape[2]
+    np.dot(h[:T - 1].reshape((T - 1) * N, H).T, dah[1:].reshape((T - 1) * N, G), dWh)
+    for n in range(N):
+        for k in range(H):
+            h0_nk, dWh_k, dah_n = h0[n, k], dWh[k], dah[0, n]
+            for j in range(G):
+                dWh_k[j] += h0_nk * dah_n[j]

@@ -1,0 +1,122 @@
+"""Tanh RNN over a sequence, compiled with Numba: the fast path for minirnn/cells/rnn.py.
+
+Mirrors `rnn_forward` and `rnn_backward` of the NumPy reference: the same arguments, the same
+cache {x, h0, h, Wx, Wh, mask} and the same gradients, so either backward accepts either
+forward's cache. The equations are in the reference's docstring:
+
+    h_t = tanh(x_t @ Wx + h_{t-1} @ Wh + b)
+
+Shape legend: N batch, T time steps, D input features, H hidden units. Inside, every sequence
+array is time-major, (T, N, ...) (see arrays.py).
+
+    forward   ax = x @ Wx + b for all steps, one matrix product (products.py); then per step
+              one product h_{t-1} @ Wh and one sweep over the batch rows for tanh.
+    backward  per step one sweep over the rows for da_t = dh_t * (1 - h_t^2), then one product
+              da_t @ Wh.T; after the loop dx, dWx, dWh and db from the da of all steps at once.
+
+Nothing is allocated inside the time loop.
+"""
+import numpy as np
+from numba import njit
+
+from .arrays import (batch_major, check_backward_inputs, check_forward_inputs, contiguous, empty,
+                     final_gradient, kernel_dtype, loop_mask, time_major)
+from .loops import add_into, copy_into, fill, take_rows
+from .products import (input_gradients, project_inputs, recurrent_product,
+                       recurrent_weight_gradient)
+from .scalar import dtanh, tanh
+
+
+@njit(error_model="numpy", cache=True)
+def forward_step(a_x, a_h, prev_h, next_h, steps):
+    """One step for every row: next_h = tanh(a_x + a_h), all (N, H); a_x = x_t @ Wx + b,
+    a_h = h_{t-1} @ Wh. steps: (N,) bool."""
+    for n in range(a_x.shape[0]):
+        a_xn, a_hn, next_hn = a_x[n], a_h[n], next_h[n]
+        for j in range(a_xn.shape[0]):
+            next_hn[j] = tanh(a_xn[j] + a_hn[j])
+        if not steps[n]:  # skipped step: carry the state
+            copy_into(next_hn, prev_h[n])
+
+
+@njit(error_model="numpy", cache=True)
+def rnn_forward_loop(x, Wx, Wh, b, steps, hs, ax):
+    """x: (T, N, D); steps: (T, N) bool, False where a row skips the step and carries its state.
+    hs: (T+1, N, H) holds h0 in slot 0 on entry; writes the state after step t into slot t+1.
+    Scratch: ax: (T, N, H)."""
+    T, N, _ = x.shape
+    project_inputs(x, Wx, b, ax)  # x_t @ Wx + b for every step
+    a_h = np.empty((N, Wh.shape[1]), x.dtype)  # h_{t-1} @ Wh of the current step
+    for t in range(T):
+        recurrent_product(hs[t], Wh, a_h)
+        forward_step(ax[t], a_h, hs[t], hs[t + 1], steps[t])
+
+
+@njit(error_model="numpy", cache=True)
+def backward_step(dh, h, dnext_h, da, steps):
+    """One step for every row, (N, H) slabs of step t. dnext_h: the gradient on h_t from the
+    steps after t; on exit all of dLoss/dh_t. Writes da = dLoss/da_t."""
+    for n in range(dh.shape[0]):
+        add_into(dnext_h[n], dh[n])  # h_t feeds the output at t and step t+1
+        if steps[n]:
+            # forward: h_t = tanh(a_t)
+            dh_n, h_n, da_n = dnext_h[n], h[n], da[n]
+            for j in range(dh_n.shape[0]):
+                da_n[j] = dh_n[j] * dtanh(h_n[j])
+        else:  # skipped step: no gradient through it; dh carries to step t-1 unchanged
+            fill(da[n], 0.0)
+
+
+@njit(error_model="numpy", cache=True)
+def rnn_backward_kernel(dh, x, h0, h, Wx, Wh, steps, dh_next, da, dx, dWx, dWh, db):
+    """BPTT on time-major arrays. dh, h: (T, N, H); dh_next: (N, H) holds the gradient on the
+    final state and is updated in place, step by step, into dh0. Scratch: da: (T, N, H).
+    Writes dx: (T, N, D), dWx, dWh, db."""
+    N, H = h0.shape
+    dprev_h = np.empty((N, H), dh.dtype)  # da_t @ Wh.T
+    Wh_T = np.ascontiguousarray(Wh.T)
+    for t in range(dh.shape[0] - 1, -1, -1):
+        backward_step(dh[t], h[t], dh_next, da[t], steps[t])
+        # forward: a_t = x_t @ Wx + h_{t-1} @ Wh + b
+        recurrent_product(da[t], Wh_T, dprev_h)
+        take_rows(dh_next, dprev_h, steps[t])
+    input_gradients(x, Wx, da, dx, dWx, db)
+    recurrent_weight_gradient(h0, h, da, dWh)
+
+
+def rnn_forward(x, h0, Wx, Wh, b, mask=None):
+    """Run the cell over a whole sequence; the signature, checks and cache of
+    minirnn.cells.rnn_forward. x: (N, T, D), h0: (N, H); mask: None or (N, T) bool.
+
+    Returns h: (N, T, H) and the cache {x, h0, h, Wx, Wh, mask}. Arrays are float32 or float64
+    as x; h and the cached x are (N, T, ...) views of time-major data.
+    """
+    dtype, mask = check_forward_inputs(x, {"h0": h0}, Wx, Wh, {"b": (b, 1)}, gates=1, mask=mask)
+    N, T, _ = x.shape
+    H = Wh.shape[0]
+    xs = time_major(x, dtype)
+    h0, Wx, Wh, b = contiguous(dtype, h0, Wx, Wh, b)
+    hs, ax = empty(dtype, (T + 1, N, H), (T, N, H))
+    hs[0] = h0
+    rnn_forward_loop(xs, Wx, Wh, b, loop_mask(mask, N, T), hs, ax)
+    h = batch_major(hs[1:])
+    cache = {"x": batch_major(xs), "h0": h0, "h": h, "Wx": Wx, "Wh": Wh, "mask": mask}
+    return h, cache
+
+
+def rnn_backward(dh, cache, dhT=None):
+    """Full BPTT; the signature and results of minirnn.cells.rnn_backward. dh: (N, T, H);
+    dhT: (N, H) or None; cache from either backend's `rnn_forward`.
+
+    Returns dx: (N, T, D), dh0: (N, H), dWx, dWh, db.
+    """
+    check_backward_inputs(dh, cache["h"], {"dhT": dhT})
+    dtype = kernel_dtype(cache["x"])
+    N, T, H = cache["h"].shape
+    x, h = time_major(cache["x"], dtype), time_major(cache["h"], dtype)
+    h0, Wx, Wh = contiguous(dtype, cache["h0"], cache["Wx"], cache["Wh"])
+    dh0 = final_gradient(dhT, N, H, dtype)
+    da, dx, dWx, dWh, db = empty(dtype, (T, N, H), (T, N, x.shape[2]), Wx.shape, Wh.shape, (H,))
+    rnn_backward_kernel(time_major(dh, dtype), x, h0, h, Wx, Wh, loop_mask(cache["mask"], N, T),
+                        dh0, da, dx, dWx, dWh, db)
+    return batch_major(dx), dh0, dWx, dWh, db

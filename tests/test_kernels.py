@@ -1,0 +1,283 @@
+"""The Numba kernels against the NumPy reference: the same outputs, caches and gradients (to 1e-12
+of each array's scale in float64), interchangeable caches, the same input checks; then whole
+stacks on both backends over a seeded random sweep of shapes; float32; backend selection."""
+import itertools
+
+import numpy as np
+import pytest
+
+from minirnn import StackedRNN
+from minirnn.backends import resolve_backend, sequence_functions
+from minirnn.cells import CELLS
+from minirnn.gradcheck import check_gradients
+from minirnn.kernels import KERNELS
+from minirnn.kernels.products import SMALL_BATCH
+
+from conftest import random_cell_params, random_states
+
+CELL_NAMES = ["rnn", "lstm", "gru"]
+TOL64 = 1e-12
+
+
+def scaled_error(actual, expected):
+    """max |actual - expected| / max |expected|; the plain max |actual| where expected is all 0."""
+    actual, expected = np.asarray(actual, np.float64), np.asarray(expected, np.float64)
+    assert actual.shape == expected.shape
+    scale = np.max(np.abs(expected), initial=0.0)
+    return float(np.max(np.abs(actual - expected), initial=0.0) / (scale if scale > 0 else 1.0))
+
+
+def cell_problem(cell, N, T, D, H, rng, dtype=np.float64, masked=False):
+    """Random inputs for one cell: x, initial states, parameters (scaled like PyTorch's init so
+    the recurrence neither explodes nor dies), a mask or None."""
+    x = rng.standard_normal((N, T, D)).astype(dtype)
+    states0 = random_states(cell, N, H, rng, dtype=dtype)
+    params = random_cell_params(cell, D, H, rng, scale=1.0 / np.sqrt(H), dtype=dtype)
+    mask = rng.random((N, T)) < 0.7 if masked else None
+    return x, states0, params, mask
+
+
+def final_gradients(cell, N, H, rng, given):
+    return [rng.standard_normal((N, H)) if given else None for _ in CELLS[cell].state_names]
+
+
+def assert_caches_match(kernel_cache, reference_cache, tol):
+    assert set(kernel_cache) == set(reference_cache)
+    for key, expected in reference_cache.items():
+        if expected is None:
+            assert kernel_cache[key] is None, key
+        elif expected.dtype == bool:
+            np.testing.assert_array_equal(kernel_cache[key], expected)
+        else:
+            assert scaled_error(kernel_cache[key], expected) < tol, key
+
+
+def assert_gradients_match(kernel_grads, reference_grads, tol):
+    assert len(kernel_grads) == len(reference_grads)
+    for k, (got, expected) in enumerate(zip(kernel_grads, reference_grads)):
+        assert scaled_error(got, expected) < tol, f"gradient #{k}: {scaled_error(got, expected)}"
+
+
+# ---- one cell, kernel against reference ------------------------------------------------------
+@pytest.mark.parametrize("cell", CELL_NAMES)
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("finals_given", [False, True])
+@pytest.mark.parametrize("N", [4, SMALL_BATCH + 1])  # row-loop and BLAS recurrent products
+def test_kernel_matches_reference(cell, masked, finals_given, N, rng):
+    spec, (forward, backward) = CELLS[cell], KERNELS[cell]
+    T, D, H = 9, 5, 7
+    x, states0, params, mask = cell_problem(cell, N, T, D, H, rng, masked=masked)
+    h_ref, cache_ref = spec.forward(x, *states0.values(), *params.values(), mask=mask)
+    h, cache = forward(x, *states0.values(), *params.values(), mask=mask)
+    assert h.shape == h_ref.shape and scaled_error(h, h_ref) < TOL64
+    assert_caches_match(cache, cache_ref, TOL64)
+
+    dh = rng.standard_normal(h.shape)
+    finals = final_gradients(cell, N, H, rng, finals_given)
+    expected = spec.backward(dh, cache_ref, *finals)
+    assert_gradients_match(backward(dh, cache, *finals), expected, TOL64)
+    # the caches are interchangeable: each backward accepts the other backend's cache
+    assert_gradients_match(backward(dh, cache_ref, *finals), expected, TOL64)
+    assert_gradients_match(spec.backward(dh, cache, *finals), expected, TOL64)
+
+
+@pytest.mark.parametrize("cell", CELL_NAMES)
+def test_kernel_backward_matches_finite_differences(cell, rng):
+    forward, backward = KERNELS[cell]
+    spec = CELLS[cell]
+    N, T, D, H = 3, 5, 4, 5
+    x, states0, params, mask = cell_problem(cell, N, T, D, H, rng, masked=True)
+    params = {k: v * np.sqrt(H) * 0.5 for k, v in params.items()}  # nonzero biases of size ~0.5
+    mask[0] = False  # a sequence that never steps keeps its initial state
+
+    def run():
+        h, cache = forward(x, *states0.values(), *params.values(), mask=mask)
+        return [h, *spec.final_states(cache)]
+
+    douts = [rng.standard_normal(o.shape) for o in run()]
+    _, cache = forward(x, *states0.values(), *params.values(), mask=mask)
+    dx, *rest = backward(douts[0], cache, *douts[1:])
+    analytic = {"x": dx, **dict(zip(states0, rest)), **dict(zip(params, rest[len(states0):]))}
+    errors = check_gradients(run, {"x": x, **states0, **params}, analytic, douts)
+    assert set(errors) == set(analytic)
+    assert max(errors.values()) < 1e-7, errors
+
+
+@pytest.mark.parametrize("cell", CELL_NAMES)
+def test_kernel_accepts_reversed_views_and_leaves_inputs_alone(cell, rng):
+    """The stack runs the reverse direction on x[:, ::-1] and dh[:, ::-1]."""
+    spec, (forward, backward) = CELLS[cell], KERNELS[cell]
+    x, states0, params, _ = cell_problem(cell, 3, 6, 4, 5, rng)
+    x_rev = x[:, ::-1]
+    h_ref, cache_ref = spec.forward(x_rev, *states0.values(), *params.values())
+    h, cache = forward(x_rev, *states0.values(), *params.values())
+    assert scaled_error(h, h_ref) < TOL64
+    dh = rng.standard_normal(h.shape)[:, ::-1]
+    finals = final_gradients(cell, 3, 5, rng, given=True)
+    kept = [f.copy() for f in finals] + [x.copy(), dh.copy()]
+    assert_gradients_match(backward(dh, cache, *finals), spec.backward(dh, cache_ref, *finals),
+                           TOL64)
+    for before, after in zip(kept, finals + [x, dh]):
+        np.testing.assert_array_equal(before, after)
+
+
+@pytest.mark.parametrize("cell", CELL_NAMES)
+def test_one_step_and_one_unit(cell, rng):
+    spec, (forward, backward) = CELLS[cell], KERNELS[cell]
+    x, states0, params, _ = cell_problem(cell, 1, 1, 1, 1, rng)
+    h_ref, cache_ref = spec.forward(x, *states0.values(), *params.values())
+    h, cache = forward(x, *states0.values(), *params.values())
+    assert_caches_match(cache, cache_ref, TOL64)
+    dh = rng.standard_normal(h.shape)
+    assert_gradients_match(backward(dh, cache), spec.backward(dh, cache_ref), TOL64)
+
+
+@pytest.mark.parametrize("cell", CELL_NAMES)
+def test_float32_kernel_agrees_with_float64_reference(cell, rng):
+    spec, (forward, backward) = CELLS[cell], KERNELS[cell]
+    N, T, D, H = 4, 12, 6, 16
+    x, states0, params, mask = cell_problem(cell, N, T, D, H, rng, masked=True)
+    h_ref, cache_ref = spec.forward(x, *states0.values(), *params.values(), mask=mask)
+    as32 = lambda arrays: [a.astype(np.float32) for a in arrays]
+    h, cache = forward(x.astype(np.float32), *as32(states0.values()), *as32(params.values()),
+                       mask=mask)
+    assert h.dtype == np.float32
+    assert scaled_error(h, h_ref) < 1e-5
+    dh = rng.standard_normal(h.shape)
+    grads = backward(dh.astype(np.float32), cache)
+    assert all(g.dtype == np.float32 for g in grads)
+    for got, expected in zip(grads, spec.backward(dh, cache_ref)):
+        assert scaled_error(got, expected) < 1e-4
+
+
+@pytest.mark.parametrize("cell", CELL_NAMES)
+def test_kernel_rejects_what_the_reference_rejects(cell, rng):
+    spec, (forward, backward) = CELLS[cell], KERNELS[cell]
+    x, states0, params, _ = cell_problem(cell, 2, 3, 4, 5, rng)
+    states, weights = list(states0.values()), list(params.values())
+    bad_calls = {
+        "x": (x[:, :, :3], states, weights),
+        "h0": (x, [states[0][:, :4]] + states[1:], weights),
+        "Wh": (x, states, [weights[0], weights[1][:, 1:]] + weights[2:]),
+    }
+    for name, (bad_x, bad_states, bad_weights) in bad_calls.items():
+        with pytest.raises(ValueError, match=name):
+            spec.forward(bad_x, *bad_states, *bad_weights)
+        with pytest.raises(ValueError, match=name):
+            forward(bad_x, *bad_states, *bad_weights)
+    with pytest.raises(ValueError, match="mask"):
+        forward(x, *states, *weights, mask=np.ones((2, 4), bool))
+    with pytest.raises(ValueError, match="non-finite"):
+        forward(np.full_like(x, np.nan), *states, *weights)
+    # the kernel also checks what a compiled loop would otherwise read out of bounds
+    with pytest.raises(ValueError, match="b must have shape"):
+        forward(x, *states, weights[0], weights[1], weights[2][:-1], *weights[3:])
+    with pytest.raises(TypeError, match="float32 or float64"):
+        forward(x.astype(np.float16), *states, *weights)
+    h, cache = forward(x, *states, *weights)
+    with pytest.raises(ValueError, match="dh must have shape"):
+        backward(np.ones((2, 3, 4)), cache)
+    with pytest.raises(ValueError, match="dhT must have shape"):
+        backward(np.ones_like(h), cache, np.ones((2, 4)))
+
+
+# ---- whole stacks on both backends -----------------------------------------------------------
+def stack_configs(count_extra=6, seed=2024):
+    """Every (cell, bidirectional, skip, return_sequences) combination once, plus a few more,
+    each with random sizes: N in 1..8, T in 1..20, H in 1..40, 1..4 layers."""
+    rng = np.random.default_rng(seed)
+    combos = list(itertools.product(CELL_NAMES, [False, True], [False, True], [True, False]))
+    combos += [(CELL_NAMES[k % 3], bool(rng.integers(2)), bool(rng.integers(2)),
+                bool(rng.integers(2))) for k in range(count_extra)]
+    configs = []
+    for cell, bidirectional, skip, return_sequences in combos:
+        layers = int(rng.integers(1, 5))
+        if skip:  # a skip edge adds outputs of equal width, so one H for all layers
+            hidden = [int(rng.integers(1, 41))] * layers
+        else:
+            hidden = [int(h) for h in rng.integers(1, 41, size=layers)]
+        configs.append(dict(cell=cell, input_size=int(rng.integers(1, 9)), hidden_sizes=hidden,
+                            bidirectional=bidirectional, skip="l-2" if skip else None,
+                            return_sequences=return_sequences, N=int(rng.integers(1, 9)),
+                            T=int(rng.integers(1, 21)), seed=int(rng.integers(1000))))
+    return configs
+
+
+@pytest.mark.parametrize("config", stack_configs(),
+                         ids=lambda c: "{cell}-bi{bidirectional:d}-skip{s}-seq{return_sequences:d}"
+                         .format(s=c["skip"] is not None, **c))
+def test_stack_numba_matches_numpy(config):
+    config = dict(config)
+    N, T, seed = config.pop("N"), config.pop("T"), config.pop("seed")
+    rng = np.random.default_rng(seed)
+    net = StackedRNN(**config, seed=seed, backend="numpy")
+    x = rng.standard_normal((N, T, net.input_size))
+    initial = net.random_states(N, rng)
+    y_ref, states_ref, cache_ref = net.forward(x, initial)
+    y, states, cache = net.forward(x, initial, backend="numba")
+    assert scaled_error(y, y_ref) < TOL64
+    for layer, layer_ref in zip(states, states_ref):
+        for name in layer_ref:
+            assert scaled_error(layer[name], layer_ref[name]) < TOL64, name
+
+    dy = rng.standard_normal(y.shape)
+    dstates = [{name: rng.standard_normal(s.shape) for name, s in layer.items()}
+               for layer in states]
+    dx_ref, grads_ref, dinit_ref = net.backward(dy, cache_ref, dstates, return_dinitial=True)
+    dx, grads, dinit = net.backward(dy, cache, dstates, return_dinitial=True)
+    assert cache["backend"] == "numba" and cache_ref["backend"] == "numpy"
+    assert scaled_error(dx, dx_ref) < TOL64
+    assert set(grads) == set(grads_ref) == set(net.params)
+    for name in grads_ref:
+        assert scaled_error(grads[name], grads_ref[name]) < TOL64, name
+    for layer, layer_ref in zip(dinit, dinit_ref):
+        for name in layer_ref:
+            assert scaled_error(layer[name], layer_ref[name]) < TOL64, name
+
+
+def test_stack_numba_float32_close_to_float64(rng):
+    net = StackedRNN("lstm", 3, [8, 8], bidirectional=True, seed=1, backend="numpy")
+    x = rng.standard_normal((4, 10, 3))
+    y_ref, _, cache_ref = net.forward(x)
+    net32 = net.astype(np.float32)
+    y, _, cache = net32.forward(x.astype(np.float32), backend="numba")
+    assert y.dtype == np.float32 and scaled_error(y, y_ref) < 1e-5
+    dy = rng.standard_normal(y.shape)
+    _, grads_ref = net.backward(dy, cache_ref)
+    _, grads = net32.backward(dy.astype(np.float32), cache)
+    for name in grads_ref:
+        assert grads[name].dtype == np.float32
+        assert scaled_error(grads[name], grads_ref[name]) < 1e-4, name
+
+
+# ---- backend selection -----------------------------------------------------------------------
+def test_backend_default_comes_from_environment(monkeypatch):
+    monkeypatch.delenv("MINIRNN_BACKEND", raising=False)
+    assert resolve_backend(None) == "numba"
+    assert StackedRNN("gru", 2, [3]).backend == "numba"
+    monkeypatch.setenv("MINIRNN_BACKEND", "numpy")
+    assert resolve_backend(None) == "numpy"
+    assert StackedRNN("gru", 2, [3]).backend == "numpy"
+    assert resolve_backend("numba") == "numba"  # an explicit choice beats the environment
+    assert sequence_functions(CELLS["lstm"], "numba") == KERNELS["lstm"]
+    assert sequence_functions(CELLS["lstm"], None) == (CELLS["lstm"].forward,
+                                                       CELLS["lstm"].backward)
+
+
+def test_unknown_backend_is_a_value_error(monkeypatch):
+    with pytest.raises(ValueError, match="backend must be one of"):
+        resolve_backend("torch")
+    with pytest.raises(ValueError, match="backend must be one of"):
+        StackedRNN("rnn", 2, [3], backend="cuda")
+    monkeypatch.setenv("MINIRNN_BACKEND", "fortran")
+    with pytest.raises(ValueError, match="MINIRNN_BACKEND"):
+        StackedRNN("rnn", 2, [3])
+
+
+def test_per_call_backend_overrides_the_network(rng):
+    net = StackedRNN("rnn", 2, [3], seed=0, backend="numpy")
+    x = rng.standard_normal((2, 4, 2))
+    _, _, cache = net.forward(x, backend="numba")
+    assert cache["backend"] == "numba"
+    _, _, cache = net.forward(x)
+    assert cache["backend"] == "numpy"
