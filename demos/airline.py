@@ -121,7 +121,7 @@ def main():
     drift = naive * np.exp(mean * np.repeat([1, 2], SEASON))
     runs = []
     for seed in range(args.seeds):
-        net = StackedRNN("lstm", 1, HIDDEN, seed=seed, backend="numpy")
+        net = StackedRNN("lstm", 1, HIDDEN, seed=seed)
         model = Sequential([("lstm", Recurrent(net)), ("dense", Dense(HIDDEN[-1], 1, seed=seed))])
         history = fit(model, mean_squared_error, train, val, Adam(lr=0.003), epochs=args.epochs,
                       batch_size=16, clip_norm=1.0, early_stopping=EarlyStopping(30), seed=seed,

@@ -45,7 +45,7 @@ def counter(data):
     return np.cumsum((reads == 1).astype(float) - (reads == 2), axis=1)
 
 
-def main(out, epochs=150, hidden=(8, 8), max_test_n=200, seed=0, backend="numpy"):
+def main(out, epochs=150, hidden=(8, 8), max_test_n=200, seed=0, backend=None):
     os.makedirs(out, exist_ok=True)
     train = anbn(np.tile(np.arange(1, 11), 16))
     test = anbn(np.arange(1, max_test_n + 1))

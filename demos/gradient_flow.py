@@ -131,7 +131,7 @@ def auxiliary_comparison(out, backend, rng):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", nargs="?", default="gradient-flow-out", help="output folder")
-    parser.add_argument("--backend", default="numpy", choices=("numpy", "numba"))
+    parser.add_argument("--backend", default=None, choices=("numpy", "numba"))
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     rng = np.random.default_rng(0)

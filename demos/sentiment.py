@@ -79,8 +79,7 @@ def bag_of_words_baseline(split, vocab_size, steps=300):
 
 
 def build(cell, depth, vocab_size, seed):
-    net = StackedRNN(cell, EMBED, [UNITS] * depth, return_sequences=False, seed=seed,
-                     backend="numpy")
+    net = StackedRNN(cell, EMBED, [UNITS] * depth, return_sequences=False, seed=seed)
     return Sequential([("embedding", Embedding(vocab_size, EMBED, padding_idx=data.PAD_ID, seed=seed)),
                        (cell, Recurrent(net)), ("dense", Dense(UNITS, 1, seed=seed))])
 

@@ -42,7 +42,7 @@ def channel_losses(net, head, data):
     return np.mean((pred - data["y"]) ** 2, axis=(0, 1))  # (2,): slow, fast
 
 
-def main(out, epochs=30, hidden=12, seed=0, backend="numpy"):
+def main(out, epochs=30, hidden=12, seed=0, backend=None):
     os.makedirs(out, exist_ok=True)
     train = two_timescale(256, T=200, fast=FAST, slow=SLOW, seed=seed)
     test = two_timescale(64, T=200, fast=FAST, slow=SLOW, seed=seed + 1)

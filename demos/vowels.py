@@ -78,8 +78,7 @@ def nearest_neighbour_baselines(split):
 
 
 def build(cell, seed):
-    net = StackedRNN(cell, 12, HIDDEN, return_sequences=False, dropout=0.2, seed=seed,
-                     backend="numpy")
+    net = StackedRNN(cell, 12, HIDDEN, return_sequences=False, dropout=0.2, seed=seed)
     return Sequential([(cell, Recurrent(net)), ("dense", Dense(HIDDEN[-1], SPEAKERS, seed=seed))])
 
 
