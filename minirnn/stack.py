@@ -10,6 +10,8 @@ Forward over depth (each layer runs one cell over the whole sequence, see minirn
     out_l = [cell_fwd(in_l) , reverse(cell_bwd(reverse(in_l)))]           (N, T, W_l)
 
 `drop` is inverted dropout (PyTorch semantics: in training only, never on the top layer's output).
+Recurrent dropout (Keras' `recurrent_dropout`, variational: one mask per sequence, layer and
+direction, the same at every step) multiplies h_{t-1} where it enters the recurrent product.
 A step mask (N, T) (padded batches) and per-layer clocks (layer l updates only at steps t with
 (t + 1) % p_l == 0) both use the cells' `mask`: on a skipped step the state is carried unchanged.
     y     = out_L                      if return_sequences               (N, T, W_L)
@@ -65,13 +67,15 @@ class StackedRNN:
     init: 'uniform' (PyTorch's U(-1/sqrt(H), 1/sqrt(H))) or 'orthogonal' recurrent weights;
     forget_bias: added to the LSTM forget-gate bias.
     dropout: inverted-dropout rate on each layer's output except the top one (training only).
+    recurrent_dropout: rate of the variational recurrent-dropout mask on h_{t-1} (training only).
     clock_periods: None or [p_1, ..., p_L]; layer l updates only at steps t with (t + 1) % p_l == 0
           (a Clockwork-RNN style slow layer) and carries its state in between.
     """
 
     def __init__(self, cell, input_size, hidden_sizes, bidirectional=False, skip=None,
                  return_sequences=True, dtype=np.float64, seed=0, backend=None,
-                 init="uniform", forget_bias=0.0, dropout=0.0, clock_periods=None):
+                 init="uniform", forget_bias=0.0, dropout=0.0, recurrent_dropout=0.0,
+                 clock_periods=None):
         self.spec = get_cell(cell)
         if isinstance(hidden_sizes, (int, np.integer)):
             hidden_sizes = [hidden_sizes]
@@ -89,9 +93,10 @@ class StackedRNN:
         self.return_sequences = bool(return_sequences)
         self.backend = resolve_backend(backend)
         self.skip_edges = skip_edges(skip, self.num_layers)
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"dropout must be in [0, 1); got {dropout!r}")
-        self.dropout = float(dropout)
+        for name, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
+            if not 0.0 <= float(rate) < 1.0:
+                raise ValueError(f"{name} must be in [0, 1); got {rate!r}")
+        self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
         periods = [1] * self.num_layers if clock_periods is None else list(clock_periods)
         if len(periods) != self.num_layers or min(int(p) for p in periods) < 1:
             raise ValueError(f"clock_periods must hold {self.num_layers} positive ints (one per "
@@ -102,6 +107,7 @@ class StackedRNN:
                        "skip": [list(e) for e in self.skip_edges] or None,
                        "return_sequences": self.return_sequences, "dtype": self.dtype.name,
                        "init": init, "forget_bias": float(forget_bias), "dropout": self.dropout,
+                       "recurrent_dropout": self.recurrent_dropout,
                        "clock_periods": None if clock_periods is None else self.clock_periods}
         widths = [self.input_size] + self.output_widths()
         for src, dst in self.skip_edges:
@@ -173,7 +179,8 @@ class StackedRNN:
         """x: (N, T, D). initial_states: None (zeros) or the layout of `zero_states`.
         mask: None or (N, T) bool, False on padded steps (they carry the state unchanged, so the
         final states and the last-step summary are those at each sequence's true end, and the
-        reverse direction starts there). train: apply dropout (drawn from rng).
+        reverse direction starts there). train: apply dropout and recurrent dropout (masks drawn
+        from rng, default a fresh generator).
 
         Returns y ((N, T, W_L) or (N, W_L)), states (a list over layers of {'h': (dirs, N, H_l)}
         plus 'c' for the LSTM: each layer's final states) and the cache for `backward`.
@@ -183,25 +190,38 @@ class StackedRNN:
         mask = check_mask(mask, x)
         initial_states = self.check_states("initial_states", initial_states, x.shape[0])
         backend = backend or self.backend
-        dropout = self.dropout_masks(x.shape[:2], rng) if train and self.dropout > 0 else {}
+        dropout, recurrent = self.training_masks(x.shape[:2], rng) if train else ({}, {})
         outputs, dropped, layer_caches, states = {0: x}, {0: x}, {}, []
         for l in range(1, self.num_layers + 1):
             layer_input = sum(dropped[src] for src in self.layer_sources(l))
             outputs[l], final, layer_caches[l] = self.layer_forward(
                 l, layer_input, initial_states[l - 1], self.layer_mask(l, mask, x.shape[:2]),
-                backend)
+                recurrent.get(l, {}), backend)
             dropped[l] = outputs[l] * dropout[l] if l in dropout else outputs[l]
             states.append(final)
         y = outputs[self.num_layers] if self.return_sequences else self.last_step(outputs[self.num_layers])
         cache = {"outputs": outputs, "dropout": dropout, "layers": layer_caches, "backend": backend}
         return y, states, cache
 
+    def training_masks(self, NT, rng):
+        """The random masks of one training run: (dropout masks, recurrent-dropout masks), each
+        {} when its rate is 0. rng: a numpy Generator, or None for a fresh one."""
+        rng = np.random.default_rng() if rng is None else rng
+        return (self.dropout_masks(NT, rng) if self.dropout > 0 else {},
+                self.recurrent_dropout_masks(NT[0], rng) if self.recurrent_dropout > 0 else {})
+
     def dropout_masks(self, NT, rng):
         """{l: (N, T, W_l)} inverted-dropout masks (0 or 1/(1-p)) for every layer but the top."""
-        rng = np.random.default_rng() if rng is None else rng
         keep = 1.0 - self.dropout
         return {l: (rng.random(NT + (w,)) < keep).astype(self.dtype) / keep
                 for l, w in enumerate(self.output_widths()[:-1], start=1)}
+
+    def recurrent_dropout_masks(self, N, rng):
+        """{l: {direction: (N, H_l)}} variational recurrent-dropout masks (0 or 1/(1-p))."""
+        keep = 1.0 - self.recurrent_dropout
+        return {l: {d: (rng.random((N, H)) < keep).astype(self.dtype) / keep
+                    for d in self.directions}
+                for l, H in enumerate(self.hidden_sizes, start=1)}
 
     def layer_mask(self, l, mask, NT):
         """The (N, T) step mask of layer l: the padding mask and its clock, or None."""
@@ -211,8 +231,9 @@ class StackedRNN:
         ticks = np.broadcast_to((np.arange(NT[1]) + 1) % period == 0, NT)
         return ticks if mask is None else ticks & mask
 
-    def layer_forward(self, l, layer_input, initial, mask, backend):
-        """Run layer l in each direction (the reverse one on the time-reversed input and mask).
+    def layer_forward(self, l, layer_input, initial, mask, recurrent_masks, backend):
+        """Run layer l in each direction (the reverse one on the time-reversed input and mask);
+        recurrent_masks: {direction: (N, H_l)} recurrent-dropout masks, or {}.
         Returns its output (N, T, W_l), its final states {name: (dirs, N, H_l)} and
         {direction: cell cache}."""
         forward, _ = sequence_functions(self.spec, backend)
@@ -222,7 +243,8 @@ class StackedRNN:
             seq, seq_mask = (layer_input, mask) if d == "fwd" else (
                 layer_input[:, ::-1], None if mask is None else mask[:, ::-1])
             states0 = [initial[name][k] for name in self.spec.state_names]
-            h, caches[d] = forward(seq, *states0, *self.layer_params(l, d), mask=seq_mask)
+            h, caches[d] = forward(seq, *states0, *self.layer_params(l, d), mask=seq_mask,
+                                   recurrent_mask=recurrent_masks.get(d))
             outs.append(h if d == "fwd" else h[:, ::-1])
             for name, state in zip(self.spec.state_names, self.spec.final_states(caches[d])):
                 finals[name].append(state)

@@ -6,8 +6,8 @@ import numpy as np
 
 
 def shape_str(shape):
-    """(2, 3) -> '(2, 3)'; ('N', 'T', 3) -> '(N, T, 3)'."""
-    return "(" + ", ".join(str(s) for s in shape) + ")"
+    """(2, 3) -> '(2, 3)'; ('N', 'T', 3) -> '(N, T, 3)'; (4,) -> '(4,)'."""
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 def check_float_array(name, value):

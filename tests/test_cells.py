@@ -13,21 +13,23 @@ N, T, D, H = 3, 5, 4, 5
 TOL = 1e-7
 
 
-def check_sequence_gradients(cell, rng, mask=None, final_grads=True):
+def check_sequence_gradients(cell, rng, mask=None, final_grads=True, recurrent_mask=None):
     spec = CELLS[cell]
     x = rng.standard_normal((N, T, D))
     params = random_cell_params(cell, D, H, rng)
     states0 = random_states(cell, N, H, rng)
 
     def run():
-        h, cache = spec.forward(x, *states0.values(), *params.values(), mask=mask)
+        h, cache = spec.forward(x, *states0.values(), *params.values(), mask=mask,
+                                recurrent_mask=recurrent_mask)
         return [h, *spec.final_states(cache)]
 
     outs = run()
     douts = [rng.standard_normal(o.shape) for o in outs]
     if not final_grads:
         douts[1:] = [None] * (len(douts) - 1)
-    _, cache = spec.forward(x, *states0.values(), *params.values(), mask=mask)
+    _, cache = spec.forward(x, *states0.values(), *params.values(), mask=mask,
+                            recurrent_mask=recurrent_mask)
     dx, *rest = spec.backward(douts[0], cache, *douts[1:])
     analytic = {"x": dx, **dict(zip(states0, rest)), **dict(zip(params, rest[len(states0):]))}
     errors = check_gradients(run, {"x": x, **states0, **params}, analytic, douts)
@@ -47,6 +49,15 @@ def test_masked_sequence_backward_matches_finite_differences(cell, rng):
     mask = rng.random((N, T)) < 0.6
     mask[0] = False  # a sequence that never steps keeps its initial state
     errors = check_sequence_gradients(cell, rng, mask=mask)
+    assert max(errors.values()) < TOL, errors
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_recurrent_dropout_backward_matches_finite_differences(cell, rng):
+    """A fixed (N, H) recurrent mask of 0 and 1/(1-p), with a step mask as well."""
+    recurrent_mask = rng.choice([0.0, 1 / 0.6], size=(N, H), p=[0.4, 0.6])
+    errors = check_sequence_gradients(cell, rng, mask=rng.random((N, T)) < 0.7,
+                                      recurrent_mask=recurrent_mask)
     assert max(errors.values()) < TOL, errors
 
 

@@ -108,13 +108,14 @@ def random_step(cell, rng, N=3, D=4, H=5):
 
 def run_step(cell, p):
     """(next state [h] or [h, c] as (N, S), step cache)."""
+    m = p.get("recurrent_mask")
     if cell == "rnn":
-        h, cache = rnn_step_forward(p["x"], p["prev_h"], p["Wx"], p["Wh"], p["b"])
+        h, cache = rnn_step_forward(p["x"], p["prev_h"], p["Wx"], p["Wh"], p["b"], m)
         return h, cache
     if cell == "gru":
-        h, cache = gru_step_forward(p["x"], p["prev_h"], p["Wx"], p["Wh"], p["b"], p["bhn"])
+        h, cache = gru_step_forward(p["x"], p["prev_h"], p["Wx"], p["Wh"], p["b"], p["bhn"], m)
         return h, cache
-    h, c, cache = lstm_step_forward(p["x"], p["prev_h"], p["prev_c"], p["Wx"], p["Wh"], p["b"])
+    h, c, cache = lstm_step_forward(p["x"], p["prev_h"], p["prev_c"], p["Wx"], p["Wh"], p["b"], m)
     return np.concatenate([h, c], axis=1), cache
 
 
@@ -122,8 +123,11 @@ STEP_JACOBIANS = {"rnn": rnn_step_jacobians, "lstm": lstm_step_jacobians, "gru":
 
 
 @pytest.mark.parametrize("cell", CELLS)
-def test_one_step_jacobians_match_finite_differences(cell):
+@pytest.mark.parametrize("recurrent_dropout", [False, True])
+def test_one_step_jacobians_match_finite_differences(cell, recurrent_dropout):
     p = random_step(cell, np.random.default_rng(1))
+    if recurrent_dropout:
+        p["recurrent_mask"] = np.random.default_rng(2).choice([0.0, 2.0], p["prev_h"].shape)
     state, cache = run_step(cell, p)
     named = STEP_JACOBIANS[cell](cache)
     H = p["prev_h"].shape[1]
@@ -339,9 +343,11 @@ def test_gradient_on_every_state_matches_upper_stack_plus_restart(cell):
     {"skip": "l-2"},
     {"skip": "l-2", "bidirectional": True},
     {"skip": [(0, 2), (1, 3)], "dropout": 0.4, "clock_periods": [1, 2, 3]},
-    {"bidirectional": True, "dropout": 0.3, "clock_periods": [2, 1, 1]}])
+    {"bidirectional": True, "dropout": 0.3, "clock_periods": [2, 1, 1]},
+    {"skip": "l-2", "bidirectional": True, "recurrent_dropout": 0.5}])
 def test_backpropagate_reproduces_backward_on_inputs_and_initial_states(cell, options):
-    """Including a padding mask, clocked layers and a training run's dropout masks."""
+    """Including a padding mask, clocked layers and a training run's dropout and recurrent-dropout
+    masks."""
     net = make_net(cell, [3, 3, 3], **options)
     rng = np.random.default_rng(8)
     N, T = 3, 5

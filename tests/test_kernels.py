@@ -63,12 +63,15 @@ def assert_gradients_match(kernel_grads, reference_grads, tol):
 @pytest.mark.parametrize("masked", [False, True])
 @pytest.mark.parametrize("finals_given", [False, True])
 @pytest.mark.parametrize("N", [4, SMALL_BATCH + 1])  # row-loop and BLAS recurrent products
-def test_kernel_matches_reference(cell, masked, finals_given, N, rng):
+@pytest.mark.parametrize("recurrent_dropout", [False, True])
+def test_kernel_matches_reference(cell, masked, finals_given, N, recurrent_dropout, rng):
     spec, (forward, backward) = CELLS[cell], KERNELS[cell]
     T, D, H = 9, 5, 7
     x, states0, params, mask = cell_problem(cell, N, T, D, H, rng, masked=masked)
-    h_ref, cache_ref = spec.forward(x, *states0.values(), *params.values(), mask=mask)
-    h, cache = forward(x, *states0.values(), *params.values(), mask=mask)
+    rmask = rng.choice([0.0, 2.0], size=(N, H)) if recurrent_dropout else None
+    h_ref, cache_ref = spec.forward(x, *states0.values(), *params.values(), mask=mask,
+                                    recurrent_mask=rmask)
+    h, cache = forward(x, *states0.values(), *params.values(), mask=mask, recurrent_mask=rmask)
     assert h.shape == h_ref.shape and scaled_error(h, h_ref) < TOL64
     assert_caches_match(cache, cache_ref, TOL64)
 

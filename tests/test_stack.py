@@ -185,3 +185,35 @@ def test_skip_edges_patterns():
     assert net.layer_sources(4) == [3, 2]
     dense = StackedRNN("rnn", 3, [3] * 4, skip=[(0, 2), (1, 4), (2, 4)], backend="numpy")
     assert dense.layer_sources(4) == [3, 1, 2] and dense.layer_sources(2) == [1, 0]
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_recurrent_dropout_is_one_mask_per_sequence_and_gradient_checked(cell, backend, rng):
+    net = StackedRNN(cell, 4, [3, 3], bidirectional=True, recurrent_dropout=0.5, seed=5,
+                     backend=backend)
+    x = rng.standard_normal((2, 5, 4))
+    y_eval, _, cache_eval = net.forward(x)
+    assert all(c["recurrent_mask"] is None for layer in cache_eval["layers"].values()
+               for c in layer.values())
+    run = lambda: net.forward(x, train=True, rng=np.random.default_rng(1))  # noqa: E731
+    y, _, cache = run()
+    masks = [c["recurrent_mask"] for layer in cache["layers"].values() for c in layer.values()]
+    assert all(m.shape == (2, 3) and set(np.unique(m)) <= {0.0, 2.0} for m in masks)
+    assert not np.allclose(y, y_eval)
+    dy = rng.standard_normal(y.shape)
+    dx, grads = net.backward(dy, cache)
+    errors = check_gradients(lambda: run()[0], dict(net.params, x=x), dict(grads, x=dx), dy)
+    assert max(errors.values()) < TOL
+    assert net.config["recurrent_dropout"] == 0.5
+
+
+def test_recurrent_dropout_drops_only_the_recurrent_input(rng):
+    """tanh RNN: h_t = tanh(x_t Wx + (h_{t-1} * m) Wh + b) with the run's cached mask m."""
+    net = StackedRNN("rnn", 2, [4], recurrent_dropout=0.3, seed=2, backend="numpy")
+    x = rng.standard_normal((3, 4, 2))
+    _, _, cache = net.forward(x, train=True, rng=np.random.default_rng(0))
+    c = cache["layers"][1]["fwd"]
+    Wx, Wh, b = net.layer_params(1, "fwd")
+    expected = np.tanh(x[:, 2] @ Wx + (c["h"][:, 1] * c["recurrent_mask"]) @ Wh + b)
+    np.testing.assert_allclose(c["h"][:, 2], expected, atol=1e-14)

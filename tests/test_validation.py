@@ -106,3 +106,13 @@ def test_cell_functions_check_their_arguments():
     with pytest.raises(ValueError, match=r"Wx must have shape \(D, 12\); got shape \(3, 8\)"):
         lstm_forward(np.zeros((2, 5, 3)), np.zeros((2, 3)), np.zeros((2, 3)),
                      np.zeros((3, 8)), np.zeros((3, 12)), np.zeros(12))
+
+
+def test_recurrent_mask_shape():
+    from minirnn.cells import rnn_forward
+    from minirnn.kernels import KERNELS
+
+    args = (np.zeros((2, 5, 3)), np.zeros((2, 4)), np.zeros((3, 4)), np.zeros((4, 4)), np.zeros(4))
+    for forward in (rnn_forward, KERNELS["rnn"][0]):
+        with pytest.raises(ValueError, match=r"recurrent_mask must have shape \(2, 4\); got shape \(4,\)"):
+            forward(*args, recurrent_mask=np.ones(4))

@@ -9,12 +9,15 @@ it sits inside the reset product and cannot be folded into b. The other biases a
 b = b_ih + b_hh for r and z, and b = b_in for n.
 
     ax_t = x_t @ Wx + b                      Wx: (D, 3H)  b: (3H,)      (N, 3H)
-    ah_t = h_{t-1} @ Wh + [0, 0, bhn]        Wh: (H, 3H)  bhn: (H,)     (N, 3H)
+    ah_t = (h_{t-1} * m) @ Wh + [0, 0, bhn]  Wh: (H, 3H)  bhn: (H,)     (N, 3H)
     r_t  = sigmoid(ax_r + ah_r)              reset gate
     z_t  = sigmoid(ax_z + ah_z)              update gate
     hn_t = ah_n                              the recurrent part of the candidate, (N, H)
     n_t  = tanh(ax_n + r_t * hn_t)           candidate
     h_t  = (1 - z_t) * n_t + z_t * h_{t-1}
+
+m: (N, H) is the recurrent-dropout mask (masking.py; m = 1 without it). It drops h_{t-1} only in
+the recurrent product, not in the update z_t * h_{t-1}.
 
 Backward of one step, given dh_t:
 
@@ -25,25 +28,27 @@ Backward of one step, given dh_t:
 import numpy as np
 
 from ..validation import check_sequence_inputs
-from .masking import carry, check_mask, split_gradient
+from .masking import (carry, check_mask, check_recurrent_mask, dropped, dropped_columns,
+                      split_gradient)
 from .activations import dsigmoid, dtanh, sigmoid
 
 
-def gru_step_forward(x, prev_h, Wx, Wh, b, bhn):
-    """One step. x: (N, D), prev_h: (N, H), Wx: (D, 3H), Wh: (H, 3H), b: (3H,), bhn: (H,).
+def gru_step_forward(x, prev_h, Wx, Wh, b, bhn, recurrent_mask=None):
+    """One step. x: (N, D), prev_h: (N, H), Wx: (D, 3H), Wh: (H, 3H), b: (3H,), bhn: (H,);
+    recurrent_mask: None or (N, H) (recurrent dropout).
 
     Returns next_h: (N, H) and the cache that `gru_step_backward` needs.
     """
     H = prev_h.shape[1]
     ax = x @ Wx + b  # (N, 3H)
-    ah = prev_h @ Wh  # (N, 3H)
+    ah = dropped(prev_h, recurrent_mask) @ Wh  # (N, 3H)
     hn = ah[:, 2 * H:] + bhn  # (N, H)
     rz = sigmoid(ax[:, :2 * H] + ah[:, :2 * H])  # (N, 2H)
     r, z = rz[:, :H], rz[:, H:]
     n = np.tanh(ax[:, 2 * H:] + r * hn)
     next_h = (1.0 - z) * n + z * prev_h
     cache = {"x": x, "prev_h": prev_h, "Wx": Wx, "Wh": Wh,
-             "rzn": np.concatenate([rz, n], axis=1), "hn": hn}
+             "rzn": np.concatenate([rz, n], axis=1), "hn": hn, "recurrent_mask": recurrent_mask}
     return next_h, cache
 
 
@@ -66,25 +71,27 @@ def gru_step_backward(dnext_h, cache):
     darz = np.concatenate([dr * dsigmoid(r), dz * dsigmoid(z)], axis=1)  # (N, 2H)
     dax = np.concatenate([darz, dan], axis=1)  # (N, 3H)
     dah = np.concatenate([darz, dhn], axis=1)  # (N, 3H)
-    # forward: ax = x @ Wx + b;  ah = prev_h @ Wh (+ bhn on the n part)
+    # forward: ax = x @ Wx + b;  ah = (prev_h * m) @ Wh (+ bhn on the n part)
     dx = dax @ cache["Wx"].T
     dWx = cache["x"].T @ dax
     db = dax.sum(axis=0)
-    dprev_h += dah @ cache["Wh"].T
-    dWh = prev_h.T @ dah
+    dprev_h += dropped(dah @ cache["Wh"].T, cache["recurrent_mask"])
+    dWh = dropped(prev_h, cache["recurrent_mask"]).T @ dah
     dbhn = dhn.sum(axis=0)
     return dx, dprev_h, dWx, dWh, db, dbhn
 
 
-def gru_forward(x, h0, Wx, Wh, b, bhn, mask=None):
+def gru_forward(x, h0, Wx, Wh, b, bhn, mask=None, recurrent_mask=None):
     """Run the cell over a whole sequence. x: (N, T, D), h0: (N, H); mask: None or (N, T) bool,
-    False where a sequence skips the step and carries its state (see masking.py).
+    False where a sequence skips the step and carries its state; recurrent_mask: None or (N, H),
+    the recurrent-dropout mask of every step (see masking.py).
 
     Returns h: (N, T, H), every hidden state, and the cache {x, h0, Wx, Wh, rzn (N, T, 3H),
-    hn (N, T, H), h, mask} that `gru_backward` reads. The Numba kernels produce the same cache.
+    hn (N, T, H), h, mask, recurrent_mask} that `gru_backward` reads. The Numba kernels produce the same cache.
     """
     check_sequence_inputs(x, {"h0": h0}, Wx, Wh, gates=3)
     mask = check_mask(mask, x)
+    recurrent_mask = check_recurrent_mask(recurrent_mask, h0)
     N, T, _ = x.shape
     H = Wh.shape[0]
     h = np.empty((N, T, H), dtype=x.dtype)
@@ -92,10 +99,11 @@ def gru_forward(x, h0, Wx, Wh, b, bhn, mask=None):
     rzn = np.empty((N, T, 3 * H), dtype=x.dtype)
     prev_h = h0
     for t in range(T):
-        next_h, step = gru_step_forward(x[:, t], prev_h, Wx, Wh, b, bhn)
+        next_h, step = gru_step_forward(x[:, t], prev_h, Wx, Wh, b, bhn, recurrent_mask)
         prev_h = h[:, t] = carry(mask, t, next_h, prev_h)
         rzn[:, t], hn[:, t] = step["rzn"], step["hn"]
-    cache = {"x": x, "h0": h0, "Wx": Wx, "Wh": Wh, "rzn": rzn, "hn": hn, "h": h, "mask": mask}
+    cache = {"x": x, "h0": h0, "Wx": Wx, "Wh": Wh, "rzn": rzn, "hn": hn, "h": h, "mask": mask,
+             "recurrent_mask": recurrent_mask}
     return h, cache
 
 
@@ -103,7 +111,8 @@ def gru_step_cache(cache, t):
     """The cache `gru_step_forward` produced at step t, read back from the sequence cache."""
     prev_h = cache["h0"] if t == 0 else cache["h"][:, t - 1]
     return {"x": cache["x"][:, t], "prev_h": prev_h, "Wx": cache["Wx"], "Wh": cache["Wh"],
-            "rzn": cache["rzn"][:, t], "hn": cache["hn"][:, t]}
+            "rzn": cache["rzn"][:, t], "hn": cache["hn"][:, t],
+            "recurrent_mask": cache["recurrent_mask"]}
 
 
 def gru_backward(dh, cache, dhT=None):
@@ -145,6 +154,7 @@ def gru_step_jacobians(cache):
                           + diag((prev_h - n) z(1-z)) Wx_z^T + diag((1-z)(1-n^2)) Wx_n^T
 
     The reset gate multiplies only the recurrent part hn, so only Wh_n carries the factor r.
+    With recurrent dropout the Wh terms (not diag(z)) are multiplied by diag(m) on the right.
     Returns {"dnext_h/dprev_h": (N, H, H), "dnext_h/dx": (N, H, D)}.
     """
     r, z, n = np.split(cache["rzn"], 3, axis=1)
@@ -157,5 +167,6 @@ def gru_step_jacobians(cache):
         # diag(v) @ M is v[:, :, None] * M
         jac[f"dnext_h/d{name}"] = (r_scale[:, :, None] * Wr + z_scale[:, :, None] * Wz
                                    + n_scale[:, :, None] * Wn)
-    jac["dnext_h/dprev_h"] += z[:, :, None] * np.eye(z.shape[1], dtype=z.dtype)
+    jac["dnext_h/dprev_h"] = (dropped_columns(jac["dnext_h/dprev_h"], cache["recurrent_mask"])
+                              + z[:, :, None] * np.eye(z.shape[1], dtype=z.dtype))
     return jac

@@ -13,6 +13,8 @@ as in PyTorch's `nn.LSTM`, whose two biases are folded into one here, b = b_ih +
     c_t = f_t * c_{t-1} + i_t * g_t          c_t: (N, H)
     h_t = o_t * tanh(c_t)                    h_t: (N, H)
 
+With recurrent dropout (masking.py) h_{t-1} @ Wh becomes (h_{t-1} * m) @ Wh, m: (N, H).
+
 Backpropagation through time: both h_t and c_t carry gradient to step t+1,
 
     dc_t = dc_t^{from t+1} + dh_t * o_t * (1 - tanh(c_t)^2)
@@ -24,17 +26,19 @@ Backpropagation through time: both h_t and c_t carry gradient to step t+1,
 import numpy as np
 
 from ..validation import check_sequence_inputs
-from .masking import carry, check_mask, split_gradient
+from .masking import (carry, check_mask, check_recurrent_mask, dropped, dropped_columns,
+                      split_gradient)
 from .activations import dsigmoid, dtanh, sigmoid
 
 
-def lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b):
-    """One step. x: (N, D), prev_h, prev_c: (N, H), Wx: (D, 4H), Wh: (H, 4H), b: (4H,).
+def lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b, recurrent_mask=None):
+    """One step. x: (N, D), prev_h, prev_c: (N, H), Wx: (D, 4H), Wh: (H, 4H), b: (4H,);
+    recurrent_mask: None or (N, H) (recurrent dropout).
 
     Returns next_h, next_c: (N, H) and the cache that `lstm_step_backward` needs.
     """
     H = prev_h.shape[1]
-    a = x @ Wx + prev_h @ Wh + b  # (N, 4H)
+    a = x @ Wx + dropped(prev_h, recurrent_mask) @ Wh + b  # (N, 4H)
     ifgo = np.concatenate([sigmoid(a[:, :2 * H]),          # i, f
                            np.tanh(a[:, 2 * H:3 * H]),     # g
                            sigmoid(a[:, 3 * H:])], axis=1)  # o       (N, 4H)
@@ -43,7 +47,7 @@ def lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b):
     tanh_c = np.tanh(next_c)
     next_h = o * tanh_c
     cache = {"x": x, "prev_h": prev_h, "prev_c": prev_c, "Wx": Wx, "Wh": Wh,
-             "ifgo": ifgo, "next_c": next_c, "tanh_c": tanh_c}
+             "ifgo": ifgo, "next_c": next_c, "tanh_c": tanh_c, "recurrent_mask": recurrent_mask}
     return next_h, next_c, cache
 
 
@@ -65,25 +69,27 @@ def lstm_step_backward(dnext_h, dnext_c, cache):
     # forward: i, f, o = sigmoid(a_i, a_f, a_o); g = tanh(a_g)
     da = np.concatenate([di * dsigmoid(i), df * dsigmoid(f), dg * dtanh(g), do * dsigmoid(o)],
                         axis=1)  # (N, 4H)
-    # forward: a = x @ Wx + prev_h @ Wh + b
+    # forward: a = x @ Wx + (prev_h * m) @ Wh + b
     dx = da @ cache["Wx"].T
-    dprev_h = da @ cache["Wh"].T
+    dprev_h = dropped(da @ cache["Wh"].T, cache["recurrent_mask"])
     dWx = cache["x"].T @ da
-    dWh = cache["prev_h"].T @ da
+    dWh = dropped(cache["prev_h"], cache["recurrent_mask"]).T @ da
     db = da.sum(axis=0)
     return dx, dprev_h, dprev_c, dWx, dWh, db
 
 
-def lstm_forward(x, h0, c0, Wx, Wh, b, mask=None):
+def lstm_forward(x, h0, c0, Wx, Wh, b, mask=None, recurrent_mask=None):
     """Run the cell over a whole sequence. x: (N, T, D), h0, c0: (N, H); mask: None or (N, T)
-    bool, False where a sequence skips the step and carries its states (see masking.py).
+    bool, False where a sequence skips the step and carries its states; recurrent_mask: None or
+    (N, H), the recurrent-dropout mask of every step (see masking.py).
 
     Returns h: (N, T, H), every hidden state, and the cache {x, h0, c0, Wx, Wh, ifgo (N, T, 4H),
-    c (N, T, H), tanh_c (N, T, H), h, mask} that `lstm_backward` reads. The final cell state is
+    c (N, T, H), tanh_c (N, T, H), h, mask, recurrent_mask} that `lstm_backward` reads. The final cell state is
     cache["c"][:, -1]. The Numba kernels produce the same cache.
     """
     check_sequence_inputs(x, {"h0": h0, "c0": c0}, Wx, Wh, gates=4)
     mask = check_mask(mask, x)
+    recurrent_mask = check_recurrent_mask(recurrent_mask, h0)
     N, T, _ = x.shape
     H = Wh.shape[0]
     h = np.empty((N, T, H), dtype=x.dtype)
@@ -92,12 +98,14 @@ def lstm_forward(x, h0, c0, Wx, Wh, b, mask=None):
     ifgo = np.empty((N, T, 4 * H), dtype=x.dtype)
     prev_h, prev_c = h0, c0
     for t in range(T):
-        next_h, next_c, step = lstm_step_forward(x[:, t], prev_h, prev_c, Wx, Wh, b)
+        next_h, next_c, step = lstm_step_forward(x[:, t], prev_h, prev_c, Wx, Wh, b,
+                                                  recurrent_mask)
         prev_h = h[:, t] = carry(mask, t, next_h, prev_h)
         prev_c = c[:, t] = carry(mask, t, next_c, prev_c)
         tanh_c[:, t], ifgo[:, t] = step["tanh_c"], step["ifgo"]
     cache = {"x": x, "h0": h0, "c0": c0, "Wx": Wx, "Wh": Wh,
-             "ifgo": ifgo, "c": c, "tanh_c": tanh_c, "h": h, "mask": mask}
+             "ifgo": ifgo, "c": c, "tanh_c": tanh_c, "h": h, "mask": mask,
+             "recurrent_mask": recurrent_mask}
     return h, cache
 
 
@@ -107,7 +115,8 @@ def lstm_step_cache(cache, t):
     prev_c = cache["c0"] if t == 0 else cache["c"][:, t - 1]
     return {"x": cache["x"][:, t], "prev_h": prev_h, "prev_c": prev_c,
             "Wx": cache["Wx"], "Wh": cache["Wh"], "ifgo": cache["ifgo"][:, t],
-            "next_c": cache["c"][:, t], "tanh_c": cache["tanh_c"][:, t]}
+            "next_c": cache["c"][:, t], "tanh_c": cache["tanh_c"][:, t],
+            "recurrent_mask": cache["recurrent_mask"]}
 
 
 def lstm_backward(dh, cache, dhT=None, dcT=None):
@@ -150,7 +159,8 @@ def lstm_step_jacobians(cache):
         dnext_h/dprev_c = diag(o (1 - tanh(c)^2) f)
 
     The state is the pair s = (h, c), so the temporal Jacobian is the 2H x 2H block matrix
-    [[dnext_h/dprev_h, dnext_h/dprev_c], [dnext_c/dprev_h, dnext_c/dprev_c]].
+    [[dnext_h/dprev_h, dnext_h/dprev_c], [dnext_c/dprev_h, dnext_c/dprev_c]]. With recurrent
+    dropout the two d/dprev_h blocks are multiplied by diag(m) on the right.
 
     Returns those four (N, H, H) blocks and "dnext_h/dx", "dnext_c/dx": (N, H, D).
     """
@@ -166,4 +176,6 @@ def lstm_step_jacobians(cache):
               + (i * dtanh(g))[:, :, None] * Wg)
         jac[f"dnext_c/d{name}"] = dc
         jac[f"dnext_h/d{name}"] = dh_dc[:, :, None] * dc + (tanh_c * dsigmoid(o))[:, :, None] * Wo
+    for block in ("dnext_c/dprev_h", "dnext_h/dprev_h"):  # prev_h enters only through Wh
+        jac[block] = dropped_columns(jac[block], cache["recurrent_mask"])
     return jac

@@ -10,7 +10,7 @@ the updated rows go through the step's backward, the carried rows straight to h_
 """
 import numpy as np
 
-from ..validation import check_shape
+from ..validation import check_float_array, check_shape
 
 
 def check_mask(mask, x):
@@ -35,3 +35,28 @@ def split_gradient(mask, t, dnext):
         return dnext, 0.0
     m = mask[:, t, None]
     return np.where(m, dnext, 0.0), np.where(m, 0.0, dnext)
+
+
+# ---- recurrent dropout --------------------------------------------------------------------------
+# A recurrent mask (N, H) (variational recurrent dropout, Keras' `recurrent_dropout`: one mask per
+# sequence, the same at every step, entries 0 or 1/(1-p)) multiplies h_{t-1} where it enters the
+# recurrent matrix product, and only there: a_t = x_t @ Wx + (h_{t-1} * m) @ Wh + b. The state
+# itself (the GRU's z * h_{t-1}, the LSTM's cell path) is not dropped.
+
+def check_recurrent_mask(recurrent_mask, h0):
+    """None, or a finite float (N, H) array matching the initial state h0: (N, H)."""
+    if recurrent_mask is None:
+        return None
+    check_float_array("recurrent_mask", recurrent_mask)
+    check_shape("recurrent_mask", recurrent_mask, h0.shape)
+    return recurrent_mask
+
+
+def dropped(h, recurrent_mask):
+    """h * recurrent_mask (rows (N, H)), or h when there is no mask."""
+    return h if recurrent_mask is None else h * recurrent_mask
+
+
+def dropped_columns(J, recurrent_mask):
+    """J @ diag(m) per batch element for a Jacobian J: (N, H_out, H) with respect to h_{t-1}."""
+    return J if recurrent_mask is None else J * recurrent_mask[:, None, :]

@@ -8,6 +8,8 @@ with its two biases folded into one, b = b_ih + b_hh):
     a_t = x_t @ Wx + h_{t-1} @ Wh + b        x_t: (N, D)  Wx: (D, H)  Wh: (H, H)  b: (H,)
     h_t = tanh(a_t)                          h_t: (N, H)
 
+With recurrent dropout (masking.py) h_{t-1} @ Wh becomes (h_{t-1} * m) @ Wh, m: (N, H).
+
 Backpropagation through time (h_t feeds both the output at t and the next step):
 
     dh_t  = dout_t + dh_t^{from t+1}
@@ -19,16 +21,19 @@ import numpy as np
 
 from .activations import dtanh
 from ..validation import check_sequence_inputs
-from .masking import carry, check_mask, split_gradient
+from .masking import (carry, check_mask, check_recurrent_mask, dropped, dropped_columns,
+                      split_gradient)
 
 
-def rnn_step_forward(x, prev_h, Wx, Wh, b):
-    """One step. x: (N, D), prev_h: (N, H), Wx: (D, H), Wh: (H, H), b: (H,).
+def rnn_step_forward(x, prev_h, Wx, Wh, b, recurrent_mask=None):
+    """One step. x: (N, D), prev_h: (N, H), Wx: (D, H), Wh: (H, H), b: (H,);
+    recurrent_mask: None or (N, H) (recurrent dropout).
 
     Returns next_h: (N, H) and the cache that `rnn_step_backward` needs.
     """
-    next_h = np.tanh(x @ Wx + prev_h @ Wh + b)  # (N, H)
-    cache = {"x": x, "prev_h": prev_h, "Wx": Wx, "Wh": Wh, "next_h": next_h}
+    next_h = np.tanh(x @ Wx + dropped(prev_h, recurrent_mask) @ Wh + b)  # (N, H)
+    cache = {"x": x, "prev_h": prev_h, "Wx": Wx, "Wh": Wh, "next_h": next_h,
+             "recurrent_mask": recurrent_mask}
     return next_h, cache
 
 
@@ -39,31 +44,35 @@ def rnn_step_backward(dnext_h, cache):
     """
     # forward: next_h = tanh(a)
     da = dnext_h * dtanh(cache["next_h"])  # (N, H)
-    # forward: a = x @ Wx + prev_h @ Wh + b
+    # forward: a = x @ Wx + (prev_h * m) @ Wh + b
     dx = da @ cache["Wx"].T
-    dprev_h = da @ cache["Wh"].T
+    dprev_h = dropped(da @ cache["Wh"].T, cache["recurrent_mask"])
     dWx = cache["x"].T @ da
-    dWh = cache["prev_h"].T @ da
+    dWh = dropped(cache["prev_h"], cache["recurrent_mask"]).T @ da
     db = da.sum(axis=0)
     return dx, dprev_h, dWx, dWh, db
 
 
-def rnn_forward(x, h0, Wx, Wh, b, mask=None):
+def rnn_forward(x, h0, Wx, Wh, b, mask=None, recurrent_mask=None):
     """Run the cell over a whole sequence. x: (N, T, D), h0: (N, H); mask: None or (N, T) bool,
-    False where a sequence skips the step and carries its state (see masking.py).
+    False where a sequence skips the step and carries its state; recurrent_mask: None or (N, H),
+    the recurrent-dropout mask of every step (see masking.py).
 
     Returns h: (N, T, H), every hidden state (the final state is h[:, -1]), and the cache
-    {x, h0, h, Wx, Wh, mask} that `rnn_backward` reads (the Numba kernels produce the same cache).
+    {x, h0, h, Wx, Wh, mask, recurrent_mask} that `rnn_backward` reads (the Numba kernels produce
+    the same cache).
     """
     check_sequence_inputs(x, {"h0": h0}, Wx, Wh, gates=1)
     mask = check_mask(mask, x)
+    recurrent_mask = check_recurrent_mask(recurrent_mask, h0)
     N, T, _ = x.shape
     h = np.empty((N, T, Wh.shape[0]), dtype=x.dtype)  # (N, T, H)
     prev_h = h0
     for t in range(T):
-        next_h, _ = rnn_step_forward(x[:, t], prev_h, Wx, Wh, b)
+        next_h, _ = rnn_step_forward(x[:, t], prev_h, Wx, Wh, b, recurrent_mask)
         prev_h = h[:, t] = carry(mask, t, next_h, prev_h)
-    cache = {"x": x, "h0": h0, "h": h, "Wx": Wx, "Wh": Wh, "mask": mask}
+    cache = {"x": x, "h0": h0, "h": h, "Wx": Wx, "Wh": Wh, "mask": mask,
+             "recurrent_mask": recurrent_mask}
     return h, cache
 
 
@@ -71,7 +80,7 @@ def rnn_step_cache(cache, t):
     """The cache `rnn_step_forward` produced at step t, read back from the sequence cache."""
     prev_h = cache["h0"] if t == 0 else cache["h"][:, t - 1]
     return {"x": cache["x"][:, t], "prev_h": prev_h, "Wx": cache["Wx"], "Wh": cache["Wh"],
-            "next_h": cache["h"][:, t]}
+            "next_h": cache["h"][:, t], "recurrent_mask": cache["recurrent_mask"]}
 
 
 def rnn_backward(dh, cache, dhT=None):
@@ -102,10 +111,12 @@ def rnn_step_jacobians(cache):
     or `rnn_step_cache(cache, t)`). Column convention: J[n, i, j] = d out[n, i] / d in[n, j], so a
     row-vector gradient goes back through the step as dprev_h = dnext_h @ J:
 
-        dnext_h/dprev_h = diag(1 - next_h^2) Wh^T        (N, H, H)
+        dnext_h/dprev_h = diag(1 - next_h^2) Wh^T        (N, H, H)   (times diag(m) on the
+                                                                      right with recurrent dropout)
         dnext_h/dx      = diag(1 - next_h^2) Wx^T        (N, H, D)
 
     Returns {"dnext_h/dprev_h": ..., "dnext_h/dx": ...}.
     """
     dh_da = dtanh(cache["next_h"])[:, :, None]  # diag(1 - h^2) as a row scale, (N, H, 1)
-    return {"dnext_h/dprev_h": dh_da * cache["Wh"].T, "dnext_h/dx": dh_da * cache["Wx"].T}
+    return {"dnext_h/dprev_h": dropped_columns(dh_da * cache["Wh"].T, cache["recurrent_mask"]),
+            "dnext_h/dx": dh_da * cache["Wx"].T}

@@ -17,7 +17,7 @@ every array is checked here, in Python, before a loop sees it.
 """
 import numpy as np
 
-from ..cells.masking import check_mask
+from ..cells.masking import check_mask, check_recurrent_mask
 from ..validation import check_float_array, check_sequence_inputs, check_shape
 
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -100,3 +100,19 @@ def final_gradient(value, N, H, dtype):
 def empty(dtype, *shapes):
     """One new uninitialised array of `dtype` per shape."""
     return [np.empty(shape, dtype=dtype) for shape in shapes]
+
+
+def recurrent_mask_array(recurrent_mask, h0, dtype):
+    """The (N, H) recurrent-dropout mask the loops read, checked against h0: (N, H); an empty
+    (0, 0) array stands for None (no recurrent dropout)."""
+    if check_recurrent_mask(recurrent_mask, h0) is None:
+        return np.empty((0, 0), dtype=dtype)
+    return np.ascontiguousarray(recurrent_mask, dtype=dtype)
+
+
+def dropped_states(h0, h, rmask):
+    """The states as the recurrent product read them, for dWh: (h0 * m, h * m) with h: (T, N, H)
+    time-major, or (h0, h) when rmask is empty."""
+    if rmask.size == 0:
+        return h0, h
+    return h0 * rmask, h * rmask

@@ -25,11 +25,12 @@ arrays, which is what lets LLVM vectorize them (see lstm.py).
 import numpy as np
 from numba import njit
 
-from .arrays import (batch_major, check_backward_inputs, check_forward_inputs, contiguous, empty,
-                     final_gradient, kernel_dtype, loop_mask, time_major)
+from .arrays import (batch_major, check_backward_inputs, check_forward_inputs, contiguous,
+                     dropped_states, empty, final_gradient, kernel_dtype, loop_mask,
+                     recurrent_mask_array, time_major)
 from .loops import add_into, copy_into, fill
-from .products import (column_sums, input_gradients, project_inputs, recurrent_product,
-                       recurrent_weight_gradient)
+from .products import (column_sums, drop_rows, dropped_recurrent_product, input_gradients,
+                       project_inputs, recurrent_product, recurrent_weight_gradient)
 from .scalar import dsigmoid, dtanh, sigmoid, tanh
 
 
@@ -60,15 +61,17 @@ def forward_step(a_h, bhn, prev_h, rzn, hn, next_h, steps):
 
 
 @njit(error_model="numpy", cache=True)
-def gru_forward_loop(x, Wx, Wh, b, bhn, steps, hs, rzn, hn):
-    """x: (T, N, D); steps: (T, N) bool, False where a row skips the step and carries its state.
+def gru_forward_loop(x, Wx, Wh, b, bhn, rmask, steps, hs, rzn, hn):
+    """x: (T, N, D); rmask: (N, H) recurrent-dropout mask or (0, 0); steps: (T, N) bool, False
+    where a row skips the step and carries its state.
     hs: (T+1, N, H) holds h0 in slot 0 on entry; writes the state after step t into slot t+1,
     rzn: (T, N, 3H) and hn: (T, N, H)."""
     T, N, _ = x.shape
     project_inputs(x, Wx, b, rzn)  # x_t @ Wx + b, turned into r, z, n step by step
-    a_h = np.empty((N, Wh.shape[1]), x.dtype)  # h_{t-1} @ Wh of the current step
+    a_h = np.empty((N, Wh.shape[1]), x.dtype)  # (h_{t-1} * m) @ Wh of the current step
+    h_dropped = np.empty((N, Wh.shape[0]), x.dtype)
     for t in range(T):
-        recurrent_product(hs[t], Wh, a_h)
+        dropped_recurrent_product(hs[t], rmask, h_dropped, Wh, a_h)
         forward_step(a_h, bhn, hs[t], rzn[t], hn[t], hs[t + 1], steps[t])
 
 
@@ -118,9 +121,11 @@ def previous_state_gradient(dnext_h, dprev_h, rzn, steps):
 
 
 @njit(error_model="numpy", cache=True)
-def gru_backward_kernel(dh, x, h0, h, rzn, hn, Wx, Wh, steps, dh_next, dah, dax,
-                        dx, dWx, dWh, db, dbhn):
-    """BPTT on time-major arrays. dh, h, hn: (T, N, H); dh_next: (N, H) holds the gradient on the
+def gru_backward_kernel(dh, x, h0, h, h0_rec, h_rec, rzn, hn, Wx, Wh, rmask, steps, dh_next,
+                        dah, dax, dx, dWx, dWh, db, dbhn):
+    """BPTT on time-major arrays. dh, h, hn: (T, N, H); h0_rec, h_rec: the states as the
+    recurrent product read them (times the recurrent mask rmask); dh_next: (N, H) holds the
+    gradient on the
     final state and is updated in place, step by step, into dh0. Scratch: dah, dax: (T, N, 3H).
     Writes dx: (T, N, D), dWx, dWh, db, dbhn."""
     T, N, H = h.shape
@@ -129,20 +134,22 @@ def gru_backward_kernel(dh, x, h0, h, rzn, hn, Wx, Wh, steps, dh_next, dah, dax,
     for t in range(T - 1, -1, -1):
         prev_h = h0 if t == 0 else h[t - 1]
         backward_step(dh[t], rzn[t], hn[t], prev_h, dh_next, dah[t], dax[t], steps[t])
-        # forward: ah = h_{t-1} @ Wh, and h_t = ... + z * h_{t-1}
+        # forward: ah = (h_{t-1} * m) @ Wh, and h_t = ... + z * h_{t-1}
         recurrent_product(dah[t], Wh_T, dprev_h)
+        drop_rows(dprev_h, rmask)
         previous_state_gradient(dh_next, dprev_h, rzn[t], steps[t])
     dax[:, :, :2 * H] = dah[:, :, :2 * H]  # dr, dz: ax and ah enter r, z the same way
     input_gradients(x, Wx, dax, dx, dWx, db)
-    recurrent_weight_gradient(h0, h, dah, dWh)
+    recurrent_weight_gradient(h0_rec, h_rec, dah, dWh)
     column_sums(dah.reshape(T * N, 3 * H)[:, 2 * H:], dbhn)
 
 
-def gru_forward(x, h0, Wx, Wh, b, bhn, mask=None):
+def gru_forward(x, h0, Wx, Wh, b, bhn, mask=None, recurrent_mask=None):
     """Run the cell over a whole sequence; the signature, checks and cache of
-    minirnn.cells.gru_forward. x: (N, T, D), h0: (N, H); mask: None or (N, T) bool.
+    minirnn.cells.gru_forward. x: (N, T, D), h0: (N, H); mask: None or (N, T) bool;
+    recurrent_mask: None or (N, H).
 
-    Returns h: (N, T, H) and the cache {x, h0, Wx, Wh, rzn, hn, h, mask}. Arrays are float32 or
+    Returns h: (N, T, H) and the cache {x, h0, Wx, Wh, rzn, hn, h, mask, recurrent_mask}. Arrays are float32 or
     float64 as x; h and the cache's sequences are (N, T, ...) views of time-major data.
     """
     dtype, mask = check_forward_inputs(x, {"h0": h0}, Wx, Wh, {"b": (b, 3), "bhn": (bhn, 1)},
@@ -153,10 +160,11 @@ def gru_forward(x, h0, Wx, Wh, b, bhn, mask=None):
     h0, Wx, Wh, b, bhn = contiguous(dtype, h0, Wx, Wh, b, bhn)
     hs, rzn, hn = empty(dtype, (T + 1, N, H), (T, N, 3 * H), (T, N, H))
     hs[0] = h0
-    gru_forward_loop(xs, Wx, Wh, b, bhn, loop_mask(mask, N, T), hs, rzn, hn)
+    rmask = recurrent_mask_array(recurrent_mask, h0, dtype)
+    gru_forward_loop(xs, Wx, Wh, b, bhn, rmask, loop_mask(mask, N, T), hs, rzn, hn)
     h = batch_major(hs[1:])
     cache = {"x": batch_major(xs), "h0": h0, "Wx": Wx, "Wh": Wh, "rzn": batch_major(rzn),
-             "hn": batch_major(hn), "h": h, "mask": mask}
+             "hn": batch_major(hn), "h": h, "mask": mask, "recurrent_mask": recurrent_mask}
     return h, cache
 
 
@@ -175,6 +183,8 @@ def gru_backward(dh, cache, dhT=None):
     dah, dax, dx, dWx, dWh, db, dbhn = empty(
         dtype, (T, N, 3 * H), (T, N, 3 * H), (T, N, x.shape[2]), Wx.shape, Wh.shape, (3 * H,),
         (H,))
-    gru_backward_kernel(time_major(dh, dtype), x, h0, h, rzn, hn, Wx, Wh,
-                        loop_mask(cache["mask"], N, T), dh0, dah, dax, dx, dWx, dWh, db, dbhn)
+    rmask = recurrent_mask_array(cache["recurrent_mask"], h0, dtype)
+    gru_backward_kernel(time_major(dh, dtype), x, h0, h, *dropped_states(h0, h, rmask), rzn, hn,
+                        Wx, Wh, rmask, loop_mask(cache["mask"], N, T), dh0, dah, dax, dx, dWx,
+                        dWh, db, dbhn)
     return batch_major(dx), dh0, dWx, dWh, db, dbhn

@@ -24,11 +24,12 @@ same loop inlined among the matrix-product calls (about 5x on the sweep here).
 import numpy as np
 from numba import njit
 
-from .arrays import (batch_major, check_backward_inputs, check_forward_inputs, contiguous, empty,
-                     final_gradient, kernel_dtype, loop_mask, time_major)
+from .arrays import (batch_major, check_backward_inputs, check_forward_inputs, contiguous,
+                     dropped_states, empty, final_gradient, kernel_dtype, loop_mask,
+                     recurrent_mask_array, time_major)
 from .loops import add_into, copy_into, fill, take_rows
-from .products import (input_gradients, project_inputs, recurrent_product,
-                       recurrent_weight_gradient)
+from .products import (drop_rows, dropped_recurrent_product, input_gradients, project_inputs,
+                       recurrent_product, recurrent_weight_gradient)
 from .scalar import dsigmoid, dtanh, sigmoid, tanh
 
 
@@ -73,15 +74,17 @@ def forward_step(a_h, ifgo, prev_c, next_c, tanh_c, prev_h, next_h, steps):
 
 
 @njit(error_model="numpy", cache=True)
-def lstm_forward_loop(x, Wx, Wh, b, steps, hs, cs, tanh_c, ifgo):
-    """x: (T, N, D); steps: (T, N) bool, False where a row skips the step and carries its state.
+def lstm_forward_loop(x, Wx, Wh, b, rmask, steps, hs, cs, tanh_c, ifgo):
+    """x: (T, N, D); rmask: (N, H) recurrent-dropout mask or (0, 0); steps: (T, N) bool, False
+    where a row skips the step and carries its state.
     hs, cs: (T+1, N, H) hold h0, c0 in slot 0 on entry; writes the states after step t into slot
     t+1, tanh_c: (T, N, H) and ifgo: (T, N, 4H)."""
     T, N, _ = x.shape
     project_inputs(x, Wx, b, ifgo)  # x_t @ Wx + b, turned into the gates step by step
-    a_h = np.empty((N, Wh.shape[1]), x.dtype)  # h_{t-1} @ Wh of the current step
+    a_h = np.empty((N, Wh.shape[1]), x.dtype)  # (h_{t-1} * m) @ Wh of the current step
+    h_dropped = np.empty((N, Wh.shape[0]), x.dtype)
     for t in range(T):
-        recurrent_product(hs[t], Wh, a_h)
+        dropped_recurrent_product(hs[t], rmask, h_dropped, Wh, a_h)
         forward_step(a_h, ifgo[t], cs[t], cs[t + 1], tanh_c[t], hs[t], hs[t + 1], steps[t])
 
 
@@ -118,29 +121,33 @@ def backward_step(dh, ifgo, tanh_c, prev_c, dnext_h, dnext_c, da, steps):
 
 
 @njit(error_model="numpy", cache=True)
-def lstm_backward_kernel(dh, x, h0, c0, h, c, ifgo, tanh_c, Wx, Wh, steps, dh_next, dc_next,
-                         da, dx, dWx, dWh, db):
-    """BPTT on time-major arrays. dh, h, c, tanh_c: (T, N, H); dh_next, dc_next: (N, H) hold the
+def lstm_backward_kernel(dh, x, h0_rec, c0, h_rec, c, ifgo, tanh_c, Wx, Wh, rmask, steps,
+                         dh_next, dc_next, da, dx, dWx, dWh, db):
+    """BPTT on time-major arrays. dh, c, tanh_c: (T, N, H); h0_rec, h_rec: the states as the
+    recurrent product read them (times the recurrent mask rmask); dh_next, dc_next: (N, H) hold the
     gradients on the final states and are updated in place, step by step, into dh0, dc0.
     Scratch: da: (T, N, 4H). Writes dx: (T, N, D), dWx, dWh, db."""
-    N, H = h0.shape
+    N, H = c0.shape
     dprev_h = np.empty((N, H), dh.dtype)  # da_t @ Wh.T
     Wh_T = np.ascontiguousarray(Wh.T)
     for t in range(dh.shape[0] - 1, -1, -1):
         prev_c = c0 if t == 0 else c[t - 1]
         backward_step(dh[t], ifgo[t], tanh_c[t], prev_c, dh_next, dc_next, da[t], steps[t])
-        # forward: a_t = x_t @ Wx + h_{t-1} @ Wh + b
+        # forward: a_t = x_t @ Wx + (h_{t-1} * m) @ Wh + b
         recurrent_product(da[t], Wh_T, dprev_h)
+        drop_rows(dprev_h, rmask)
         take_rows(dh_next, dprev_h, steps[t])
     input_gradients(x, Wx, da, dx, dWx, db)
-    recurrent_weight_gradient(h0, h, da, dWh)
+    recurrent_weight_gradient(h0_rec, h_rec, da, dWh)
 
 
-def lstm_forward(x, h0, c0, Wx, Wh, b, mask=None):
+def lstm_forward(x, h0, c0, Wx, Wh, b, mask=None, recurrent_mask=None):
     """Run the cell over a whole sequence; the signature, checks and cache of
-    minirnn.cells.lstm_forward. x: (N, T, D), h0, c0: (N, H); mask: None or (N, T) bool.
+    minirnn.cells.lstm_forward. x: (N, T, D), h0, c0: (N, H); mask: None or (N, T) bool;
+    recurrent_mask: None or (N, H).
 
-    Returns h: (N, T, H) and the cache {x, h0, c0, Wx, Wh, ifgo, c, tanh_c, h, mask}. Arrays are
+    Returns h: (N, T, H) and the cache {x, h0, c0, Wx, Wh, ifgo, c, tanh_c, h, mask,
+    recurrent_mask}. Arrays are
     float32 or float64 as x; h and the cache's sequences are (N, T, ...) views of time-major data.
     """
     dtype, mask = check_forward_inputs(x, {"h0": h0, "c0": c0}, Wx, Wh, {"b": (b, 4)},
@@ -151,11 +158,12 @@ def lstm_forward(x, h0, c0, Wx, Wh, b, mask=None):
     h0, c0, Wx, Wh, b = contiguous(dtype, h0, c0, Wx, Wh, b)
     hs, cs, tanh_c, ifgo = empty(dtype, (T + 1, N, H), (T + 1, N, H), (T, N, H), (T, N, 4 * H))
     hs[0], cs[0] = h0, c0
-    lstm_forward_loop(xs, Wx, Wh, b, loop_mask(mask, N, T), hs, cs, tanh_c, ifgo)
+    rmask = recurrent_mask_array(recurrent_mask, h0, dtype)
+    lstm_forward_loop(xs, Wx, Wh, b, rmask, loop_mask(mask, N, T), hs, cs, tanh_c, ifgo)
     h = batch_major(hs[1:])
     cache = {"x": batch_major(xs), "h0": h0, "c0": c0, "Wx": Wx, "Wh": Wh,
              "ifgo": batch_major(ifgo), "c": batch_major(cs[1:]), "tanh_c": batch_major(tanh_c),
-             "h": h, "mask": mask}
+             "h": h, "mask": mask, "recurrent_mask": recurrent_mask}
     return h, cache
 
 
@@ -174,6 +182,8 @@ def lstm_backward(dh, cache, dhT=None, dcT=None):
     dh0, dc0 = final_gradient(dhT, N, H, dtype), final_gradient(dcT, N, H, dtype)
     da, dx, dWx, dWh, db = empty(dtype, (T, N, 4 * H), (T, N, x.shape[2]), Wx.shape, Wh.shape,
                                  (4 * H,))
-    lstm_backward_kernel(time_major(dh, dtype), x, h0, c0, h, c, ifgo, tanh_c, Wx, Wh,
-                         loop_mask(cache["mask"], N, T), dh0, dc0, da, dx, dWx, dWh, db)
+    rmask = recurrent_mask_array(cache["recurrent_mask"], h0, dtype)
+    h0_rec, h_rec = dropped_states(h0, h, rmask)
+    lstm_backward_kernel(time_major(dh, dtype), x, h0_rec, c0, h_rec, c, ifgo, tanh_c, Wx, Wh,
+                         rmask, loop_mask(cache["mask"], N, T), dh0, dc0, da, dx, dWx, dWh, db)
     return batch_major(dx), dh0, dc0, dWx, dWh, db

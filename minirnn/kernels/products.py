@@ -101,3 +101,27 @@ def recurrent_weight_gradient(h0, h, dah, dWh):
             h0_nk, dWh_k, dah_n = h0[n, k], dWh[k], dah[0, n]
             for j in range(G):
                 dWh_k[j] += h0_nk * dah_n[j]
+
+
+@njit(error_model="numpy", cache=True)
+def dropped_recurrent_product(h, rmask, h_dropped, W, out):
+    """out = (h * rmask) @ W for one step's states h: (N, K) with the recurrent-dropout mask
+    rmask: (N, K), or h @ W when rmask is empty, (0, 0) (no recurrent dropout). h_dropped: (N, K)
+    scratch."""
+    if rmask.shape[0] == 0:
+        recurrent_product(h, W, out)
+        return
+    for n in range(h.shape[0]):
+        for k in range(h.shape[1]):
+            h_dropped[n, k] = h[n, k] * rmask[n, k]
+    recurrent_product(h_dropped, W, out)
+
+
+@njit(error_model="numpy", cache=True)
+def drop_rows(a, rmask):
+    """a *= rmask in place (the backward of h * rmask); nothing when rmask is empty."""
+    if rmask.shape[0] == 0:
+        return
+    for n in range(a.shape[0]):
+        for k in range(a.shape[1]):
+            a[n, k] *= rmask[n, k]

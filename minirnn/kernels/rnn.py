@@ -19,11 +19,12 @@ Nothing is allocated inside the time loop.
 import numpy as np
 from numba import njit
 
-from .arrays import (batch_major, check_backward_inputs, check_forward_inputs, contiguous, empty,
-                     final_gradient, kernel_dtype, loop_mask, time_major)
+from .arrays import (batch_major, check_backward_inputs, check_forward_inputs, contiguous,
+                     dropped_states, empty, final_gradient, kernel_dtype, loop_mask,
+                     recurrent_mask_array, time_major)
 from .loops import add_into, copy_into, fill, take_rows
-from .products import (input_gradients, project_inputs, recurrent_product,
-                       recurrent_weight_gradient)
+from .products import (drop_rows, dropped_recurrent_product, input_gradients, project_inputs,
+                       recurrent_product, recurrent_weight_gradient)
 from .scalar import dtanh, tanh
 
 
@@ -40,15 +41,17 @@ def forward_step(a_x, a_h, prev_h, next_h, steps):
 
 
 @njit(error_model="numpy", cache=True)
-def rnn_forward_loop(x, Wx, Wh, b, steps, hs, ax):
-    """x: (T, N, D); steps: (T, N) bool, False where a row skips the step and carries its state.
+def rnn_forward_loop(x, Wx, Wh, b, rmask, steps, hs, ax):
+    """x: (T, N, D); rmask: (N, H) recurrent-dropout mask or (0, 0); steps: (T, N) bool, False
+    where a row skips the step and carries its state.
     hs: (T+1, N, H) holds h0 in slot 0 on entry; writes the state after step t into slot t+1.
     Scratch: ax: (T, N, H)."""
     T, N, _ = x.shape
     project_inputs(x, Wx, b, ax)  # x_t @ Wx + b for every step
-    a_h = np.empty((N, Wh.shape[1]), x.dtype)  # h_{t-1} @ Wh of the current step
+    a_h = np.empty((N, Wh.shape[1]), x.dtype)  # (h_{t-1} * m) @ Wh of the current step
+    h_dropped = np.empty((N, Wh.shape[0]), x.dtype)
     for t in range(T):
-        recurrent_product(hs[t], Wh, a_h)
+        dropped_recurrent_product(hs[t], rmask, h_dropped, Wh, a_h)
         forward_step(ax[t], a_h, hs[t], hs[t + 1], steps[t])
 
 
@@ -68,8 +71,10 @@ def backward_step(dh, h, dnext_h, da, steps):
 
 
 @njit(error_model="numpy", cache=True)
-def rnn_backward_kernel(dh, x, h0, h, Wx, Wh, steps, dh_next, da, dx, dWx, dWh, db):
-    """BPTT on time-major arrays. dh, h: (T, N, H); dh_next: (N, H) holds the gradient on the
+def rnn_backward_kernel(dh, x, h0, h, h0_rec, h_rec, Wx, Wh, rmask, steps, dh_next, da, dx, dWx,
+                        dWh, db):
+    """BPTT on time-major arrays. dh, h: (T, N, H); h0_rec, h_rec: the states as the recurrent
+    product read them (times the recurrent mask rmask); dh_next: (N, H) holds the gradient on the
     final state and is updated in place, step by step, into dh0. Scratch: da: (T, N, H).
     Writes dx: (T, N, D), dWx, dWh, db."""
     N, H = h0.shape
@@ -77,18 +82,20 @@ def rnn_backward_kernel(dh, x, h0, h, Wx, Wh, steps, dh_next, da, dx, dWx, dWh, 
     Wh_T = np.ascontiguousarray(Wh.T)
     for t in range(dh.shape[0] - 1, -1, -1):
         backward_step(dh[t], h[t], dh_next, da[t], steps[t])
-        # forward: a_t = x_t @ Wx + h_{t-1} @ Wh + b
+        # forward: a_t = x_t @ Wx + (h_{t-1} * m) @ Wh + b
         recurrent_product(da[t], Wh_T, dprev_h)
+        drop_rows(dprev_h, rmask)
         take_rows(dh_next, dprev_h, steps[t])
     input_gradients(x, Wx, da, dx, dWx, db)
-    recurrent_weight_gradient(h0, h, da, dWh)
+    recurrent_weight_gradient(h0_rec, h_rec, da, dWh)
 
 
-def rnn_forward(x, h0, Wx, Wh, b, mask=None):
+def rnn_forward(x, h0, Wx, Wh, b, mask=None, recurrent_mask=None):
     """Run the cell over a whole sequence; the signature, checks and cache of
-    minirnn.cells.rnn_forward. x: (N, T, D), h0: (N, H); mask: None or (N, T) bool.
+    minirnn.cells.rnn_forward. x: (N, T, D), h0: (N, H); mask: None or (N, T) bool;
+    recurrent_mask: None or (N, H).
 
-    Returns h: (N, T, H) and the cache {x, h0, h, Wx, Wh, mask}. Arrays are float32 or float64
+    Returns h: (N, T, H) and the cache {x, h0, h, Wx, Wh, mask, recurrent_mask}. Arrays are float32 or float64
     as x; h and the cached x are (N, T, ...) views of time-major data.
     """
     dtype, mask = check_forward_inputs(x, {"h0": h0}, Wx, Wh, {"b": (b, 1)}, gates=1, mask=mask)
@@ -98,9 +105,11 @@ def rnn_forward(x, h0, Wx, Wh, b, mask=None):
     h0, Wx, Wh, b = contiguous(dtype, h0, Wx, Wh, b)
     hs, ax = empty(dtype, (T + 1, N, H), (T, N, H))
     hs[0] = h0
-    rnn_forward_loop(xs, Wx, Wh, b, loop_mask(mask, N, T), hs, ax)
+    rmask = recurrent_mask_array(recurrent_mask, h0, dtype)
+    rnn_forward_loop(xs, Wx, Wh, b, rmask, loop_mask(mask, N, T), hs, ax)
     h = batch_major(hs[1:])
-    cache = {"x": batch_major(xs), "h0": h0, "h": h, "Wx": Wx, "Wh": Wh, "mask": mask}
+    cache = {"x": batch_major(xs), "h0": h0, "h": h, "Wx": Wx, "Wh": Wh, "mask": mask,
+             "recurrent_mask": recurrent_mask}
     return h, cache
 
 
@@ -117,6 +126,7 @@ def rnn_backward(dh, cache, dhT=None):
     h0, Wx, Wh = contiguous(dtype, cache["h0"], cache["Wx"], cache["Wh"])
     dh0 = final_gradient(dhT, N, H, dtype)
     da, dx, dWx, dWh, db = empty(dtype, (T, N, H), (T, N, x.shape[2]), Wx.shape, Wh.shape, (H,))
-    rnn_backward_kernel(time_major(dh, dtype), x, h0, h, Wx, Wh, loop_mask(cache["mask"], N, T),
-                        dh0, da, dx, dWx, dWh, db)
+    rmask = recurrent_mask_array(cache["recurrent_mask"], h0, dtype)
+    rnn_backward_kernel(time_major(dh, dtype), x, h0, h, *dropped_states(h0, h, rmask), Wx, Wh,
+                        rmask, loop_mask(cache["mask"], N, T), dh0, da, dx, dWx, dWh, db)
     return batch_major(dx), dh0, dWx, dWh, db
