@@ -14,17 +14,7 @@ JSON-able dict that rebuilds the layer (`type(layer)(**layer.config)`), used by 
 import numpy as np
 
 from .cells.activations import dsigmoid, dtanh, sigmoid
-from .validation import check_float_array, check_shape, shape_str
-
-DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-def check_dtype(dtype):
-    """np.float32 or np.float64 (or their names) -> np.dtype; a TypeError otherwise."""
-    if np.dtype(dtype) not in DTYPES:
-        raise TypeError(f"dtype must be np.float32 or np.float64; got {dtype!r}")
-    return np.dtype(dtype)
-
+from .validation import check_dtype, check_float_array, check_shape, shape_str
 
 class Embedding:
     """A lookup table: token ids (...) -> vectors (..., E).

@@ -30,9 +30,8 @@ from .backends import resolve_backend, sequence_functions
 from .cells import get_cell
 from .cells.masking import check_mask
 from .initializers import init_cell_params
-from .validation import check_float_array, check_sequence, check_shape, shape_str
-
-DTYPES = (np.float32, np.float64)
+from .validation import (check_dtype, check_float_array, check_sequence, check_shape,
+                         shape_str)
 
 
 def skip_edges(skip, num_layers):
@@ -85,10 +84,8 @@ class StackedRNN:
                              f"got {hidden_sizes!r}")
         if int(input_size) < 1:
             raise ValueError(f"input_size must be a positive int; got {input_size!r}")
-        if np.dtype(dtype) not in [np.dtype(d) for d in DTYPES]:
-            raise TypeError(f"dtype must be np.float32 or np.float64; got {dtype!r}")
+        self.dtype = check_dtype(dtype)
         self.input_size = int(input_size)
-        self.dtype = np.dtype(dtype)
         self.directions = ("fwd", "bwd") if bidirectional else ("fwd",)
         self.return_sequences = bool(return_sequences)
         self.backend = resolve_backend(backend)

@@ -22,6 +22,7 @@ Full BPTT (over the whole sequence) is the default.
 """
 import numpy as np
 
+from .cells.masking import check_mask
 from .losses import LOSSES
 from .optim import Adam, clip_grad_norm, global_norm
 
@@ -100,12 +101,7 @@ def unpack(name, data):
     if x.ndim < 2 or y.shape[:1] != x.shape[:1]:
         raise ValueError(f"{name}: x must be (N, T) or (N, T, D) and y must have the same N; got "
                          f"x {x.shape} and y {y.shape}")
-    if mask is not None:
-        mask = np.asarray(mask)
-        if mask.shape != x.shape[:2]:
-            raise ValueError(f"{name}: mask must have shape (N, T) = {x.shape[:2]}; got {mask.shape}")
-        mask = mask.astype(bool)
-    return x, y, mask
+    return x, y, check_mask(mask, x, name=f"{name} mask")
 
 
 def resolve(kind, value, table):

@@ -4,10 +4,19 @@ Shape legend: N batch, T time steps, D input features, H hidden units, G gates p
 """
 import numpy as np
 
+DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
 
 def shape_str(shape):
     """(2, 3) -> '(2, 3)'; ('N', 'T', 3) -> '(N, T, 3)'; (4,) -> '(4,)'."""
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def check_dtype(dtype):
+    """np.float32 or np.float64 (or their names) -> np.dtype; a TypeError otherwise."""
+    if np.dtype(dtype) not in DTYPES:
+        raise TypeError(f"dtype must be np.float32 or np.float64; got {dtype!r}")
+    return np.dtype(dtype)
 
 
 def check_float_array(name, value):

@@ -13,14 +13,14 @@ import numpy as np
 from ..validation import check_float_array, check_shape
 
 
-def check_mask(mask, x):
-    """None, or a boolean (N, T) array matching x: (N, T, D); returned as bool."""
+def check_mask(mask, x, name="mask"):
+    """None, or a boolean (N, T) array matching x: (N, T, ...); returned as bool."""
     if mask is None:
         return None
     mask = np.asarray(mask)
     if mask.dtype != bool and not np.all((mask == 0) | (mask == 1)):
-        raise ValueError("mask must hold only 0/1 or True/False values")
-    check_shape("mask", mask, x.shape[:2])
+        raise ValueError(f"{name} must hold only 0/1 or True/False values")
+    check_shape(name, mask, x.shape[:2])
     return mask.astype(bool)
 
 

@@ -18,9 +18,8 @@ every array is checked here, in Python, before a loop sees it.
 import numpy as np
 
 from ..cells.masking import check_mask, check_recurrent_mask
-from ..validation import check_float_array, check_sequence_inputs, check_shape
+from ..validation import DTYPES, check_float_array, check_sequence_inputs, check_shape
 
-DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def kernel_dtype(x):
