@@ -52,6 +52,13 @@ def skip_edges(skip, num_layers):
     return sorted(set(edges))
 
 
+def add_all(arrays):
+    """The sum of a non-empty iterable of arrays, out of place; the array itself (no copy) when
+    there is only one."""
+    first, *rest = arrays
+    return sum(rest, first) if rest else first
+
+
 class StackedRNN:
     """A deep recurrent network: L layers of one cell type ('rnn', 'lstm' or 'gru').
 
@@ -190,7 +197,7 @@ class StackedRNN:
         dropout, recurrent = self.training_masks(x.shape[:2], rng) if train else ({}, {})
         outputs, dropped, layer_caches, states = {0: x}, {0: x}, {}, []
         for l in range(1, self.num_layers + 1):
-            layer_input = sum(dropped[src] for src in self.layer_sources(l))
+            layer_input = add_all(dropped[src] for src in self.layer_sources(l))
             outputs[l], final, layer_caches[l] = self.layer_forward(
                 l, layer_input, initial_states[l - 1], self.layer_mask(l, mask, x.shape[:2]),
                 recurrent.get(l, {}), backend)
@@ -246,7 +253,7 @@ class StackedRNN:
             for name, state in zip(self.spec.state_names, self.spec.final_states(caches[d])):
                 finals[name].append(state)
         final = {name: np.stack(v) for name, v in finals.items()}
-        return np.concatenate(outs, axis=-1), final, caches
+        return (outs[0] if len(outs) == 1 else np.concatenate(outs, axis=-1)), final, caches
 
     def last_step(self, out):
         """The summary of a top-layer output (N, T, W_L) -> (N, W_L): the forward direction at
@@ -267,46 +274,53 @@ class StackedRNN:
         """
         outputs, L = cache["outputs"], self.num_layers
         N = outputs[0].shape[0]
-        dout = {l: np.zeros_like(out) for l, out in outputs.items()}
         y_shape = outputs[L].shape if self.return_sequences else (N, outputs[L].shape[-1])
         self.check_gradient("dy", dy, y_shape)
+        dy = dy.astype(self.dtype, copy=False)
+        # the gradient on each layer's output arrives in parts (from above, from the skip edges
+        # it feeds, from dlayers); the parts are summed when the layer's turn comes
+        douts = {l: [] for l in outputs}
         if self.return_sequences:
-            dout[L] += dy
+            douts[L].append(dy)
         else:
-            self.last_step_backward(dy, dout[L])
+            douts[L].append(np.zeros(outputs[L].shape, self.dtype))
+            self.last_step_backward(dy, douts[L][0])
         for l, g in (dlayers or {}).items():
             if l not in range(1, L + 1):
                 raise ValueError(f"dlayers keys must be layer numbers 1..{L}; got {l!r}")
             self.check_gradient(f"dlayers[{l}]", g, outputs[l].shape)
-            dout[l] += g
+            douts[l].append(g)
         dstates = self.check_states("dstates", dstates, N, partial=True)
         grads, dinitial = {}, [None] * L
         for l in range(L, 0, -1):
             dlayer_input, dinitial[l - 1] = self.layer_backward(
-                l, dout[l], cache["layers"][l], dstates[l - 1], grads, backend or cache["backend"])
+                l, add_all(douts[l]), cache["layers"][l], dstates[l - 1], grads,
+                backend or cache["backend"])
             for src in self.layer_sources(l):  # in_l was a sum, so each source gets all of it
-                dout[src] += dlayer_input * cache["dropout"].get(src, 1.0)
+                mask = cache["dropout"].get(src)
+                douts[src].append(dlayer_input if mask is None else dlayer_input * mask)
         grads = {k: grads[k] for k in self.params}
-        return (dout[0], grads, dinitial) if return_dinitial else (dout[0], grads)
+        dx = add_all(douts[0])
+        return (dx, grads, dinitial) if return_dinitial else (dx, grads)
 
     def layer_backward(self, l, dout, caches, dfinal, grads, backend):
         """Backward of layer l. dout: (N, T, W_l). Writes the parameter gradients into grads.
         Returns dLoss/d(layer input) (N, T, W_{l-1}) and the initial-state gradients."""
         _, backward = sequence_functions(self.spec, backend)
         H, S = self.hidden_sizes[l - 1], len(self.spec.state_names)
-        dlayer_input, dinitial = 0.0, {name: [] for name in self.spec.state_names}
+        dlayer_input, dinitial = [], {name: [] for name in self.spec.state_names}
         for k, d in enumerate(self.directions):
             dh = dout[..., k * H:(k + 1) * H]  # this direction's half of the output
             dh = dh if d == "fwd" else dh[:, ::-1]
             dfinal_d = [None if dfinal.get(name) is None else dfinal[name][k]
                         for name in self.spec.state_names]
             dseq, *rest = backward(dh, caches[d], *dfinal_d)
-            dlayer_input = dlayer_input + (dseq if d == "fwd" else dseq[:, ::-1])
+            dlayer_input.append(dseq if d == "fwd" else dseq[:, ::-1])
             for name, g in zip(self.spec.state_names, rest[:S]):
                 dinitial[name].append(g)
             for name, g in zip(self.spec.param_names, rest[S:]):
                 grads[f"layers.{l}.{d}.{name}"] = g
-        return dlayer_input, {name: np.stack(v) for name, v in dinitial.items()}
+        return add_all(dlayer_input), {name: np.stack(v) for name, v in dinitial.items()}
 
     def last_step_backward(self, dy, dout):
         """Backward of `last_step`: scatter dy (N, W_L) into dout (N, T, W_L) with +=."""

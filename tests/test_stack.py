@@ -217,3 +217,22 @@ def test_recurrent_dropout_drops_only_the_recurrent_input(rng):
     Wx, Wh, b = net.layer_params(1, "fwd")
     expected = np.tanh(x[:, 2] @ Wx + (c["h"][:, 1] * c["recurrent_mask"]) @ Wh + b)
     np.testing.assert_allclose(c["h"][:, 2], expected, atol=1e-14)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_backward_leaves_its_inputs_alone_and_repeats_exactly(backend, bidirectional, rng):
+    """The stack passes dy, dlayers and the layer outputs to the cells without copying them;
+    nothing may write into them, and a second backward must give the same gradients."""
+    net = StackedRNN("lstm", 4, [3, 3, 3], bidirectional=bidirectional, skip="l-2",
+                     dropout=0.3, backend=backend, seed=2)
+    x = rng.standard_normal((2, 5, 4))
+    y, _, cache = net.forward(x, train=True, rng=np.random.default_rng(0))
+    dy, dmid = rng.standard_normal(y.shape), rng.standard_normal(cache["outputs"][2].shape)
+    before = [a.copy() for a in (x, dy, dmid, *cache["outputs"].values())]
+    dx, grads = net.backward(dy, cache, dlayers={2: dmid})
+    after = [x, dy, dmid, *cache["outputs"].values()]
+    assert all(np.array_equal(a, b) for a, b in zip(before, after))
+    dx2, grads2 = net.backward(dy, cache, dlayers={2: dmid})
+    assert np.array_equal(dx, dx2) and all(np.array_equal(grads[k], grads2[k]) for k in grads)
+    assert not np.shares_memory(dx, dy) and not np.shares_memory(dx, x)
