@@ -272,13 +272,29 @@ class StackedRNN:
         Returns dx: (N, T, D) and grads (same keys as params); with return_dinitial=True also the
         gradients on the initial states, in their layout.
         """
+        L = self.num_layers
+        douts = self.output_gradients(dy, cache, dlayers)
+        dstates = self.check_states("dstates", dstates, cache["outputs"][0].shape[0], partial=True)
+        grads, dinitial = {}, [None] * L
+        for l in range(L, 0, -1):
+            dlayer_input, dinitial[l - 1] = self.layer_backward(
+                l, add_all(douts[l]), cache["layers"][l], dstates[l - 1], grads,
+                backend or cache["backend"])
+            self.pass_down(l, dlayer_input, cache, douts)
+        grads = {k: grads[k] for k in self.params}
+        dx = add_all(douts[0])
+        return (dx, grads, dinitial) if return_dinitial else (dx, grads)
+
+    def output_gradients(self, dy, cache, dlayers=None):
+        """The gradient on each layer's output, {l: [parts]}, as far as it is known before the
+        backward pass: dy on the top layer (as in `backward`), dlayers where injected. The parts
+        from the layers above and the skip edges are added by `pass_down`; `add_all` sums them
+        when the layer's turn comes."""
         outputs, L = cache["outputs"], self.num_layers
         N = outputs[0].shape[0]
         y_shape = outputs[L].shape if self.return_sequences else (N, outputs[L].shape[-1])
         self.check_gradient("dy", dy, y_shape)
         dy = dy.astype(self.dtype, copy=False)
-        # the gradient on each layer's output arrives in parts (from above, from the skip edges
-        # it feeds, from dlayers); the parts are summed when the layer's turn comes
         douts = {l: [] for l in outputs}
         if self.return_sequences:
             douts[L].append(dy)
@@ -289,19 +305,15 @@ class StackedRNN:
             if l not in range(1, L + 1):
                 raise ValueError(f"dlayers keys must be layer numbers 1..{L}; got {l!r}")
             self.check_gradient(f"dlayers[{l}]", g, outputs[l].shape)
-            douts[l].append(g)
-        dstates = self.check_states("dstates", dstates, N, partial=True)
-        grads, dinitial = {}, [None] * L
-        for l in range(L, 0, -1):
-            dlayer_input, dinitial[l - 1] = self.layer_backward(
-                l, add_all(douts[l]), cache["layers"][l], dstates[l - 1], grads,
-                backend or cache["backend"])
-            for src in self.layer_sources(l):  # in_l was a sum, so each source gets all of it
-                mask = cache["dropout"].get(src)
-                douts[src].append(dlayer_input if mask is None else dlayer_input * mask)
-        grads = {k: grads[k] for k in self.params}
-        dx = add_all(douts[0])
-        return (dx, grads, dinitial) if return_dinitial else (dx, grads)
+            douts[l].append(g.astype(self.dtype, copy=False))
+        return douts
+
+    def pass_down(self, l, dlayer_input, cache, douts):
+        """Hand dLoss/d(input of layer l) to every source of that input: in_l was a sum, so each
+        source gets all of it (times the source's dropout mask in a training run)."""
+        for src in self.layer_sources(l):
+            mask = cache["dropout"].get(src)
+            douts[src].append(dlayer_input if mask is None else dlayer_input * mask)
 
     def layer_backward(self, l, dout, caches, dfinal, grads, backend):
         """Backward of layer l. dout: (N, T, W_l). Writes the parameter gradients into grads.

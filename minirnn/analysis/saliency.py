@@ -10,8 +10,9 @@ through the layer's own later steps. That total is the gradient BPTT carries int
 
     dh_t = dout_t + dh_t^{from t+1}        (the value `dnext_h` in the cells' backward loops),
 
-so this module runs backward over depth like StackedRNN.backward, but over time with the cells'
-one-step backward so it can record dh_t at every step. For the LSTM it also records the total
+so this module runs backward over depth with StackedRNN.backward's own pieces
+(`output_gradients`, `pass_down`), but over time with the cells' one-step backward so it can
+record dh_t at every step. For the LSTM it also records the total
 dL/dc_t = dc_t^{from t+1} + dh_t * o_t * (1 - tanh(c_t)^2) (on updated steps). The map is the
 (T, L+1) table of batch-mean norms: column 0 the input, column l layer l.
 """
@@ -24,6 +25,7 @@ from ..cells.gru import gru_step_backward, gru_step_cache
 from ..cells.lstm import lstm_step_backward, lstm_step_cache
 from ..cells.masking import split_gradient
 from ..cells.rnn import rnn_step_backward, rnn_step_cache
+from ..stack import add_all
 
 STEP_BACKWARD = {"rnn": (rnn_step_backward, rnn_step_cache),
                  "lstm": (lstm_step_backward, lstm_step_cache),
@@ -61,27 +63,21 @@ def state_gradients(net, cache, dy):
     Returns dx: (N, T, D) and {l: {state name: (N, T, W_l)}} (both directions concatenated,
     in forward time). dx equals the dx of net.backward(dy, cache).
     """
-    outputs, L = cache["outputs"], net.num_layers
-    dout = {l: np.zeros_like(out) for l, out in outputs.items()}
-    if net.return_sequences:
-        dout[L] += dy
-    else:
-        net.last_step_backward(dy, dout[L])
+    douts = net.output_gradients(dy, cache)
     totals = {}
-    for l in range(L, 0, -1):
-        H = net.hidden_sizes[l - 1]
-        dlayer_input, per_direction = 0.0, []
+    for l in range(net.num_layers, 0, -1):
+        H, dout = net.hidden_sizes[l - 1], add_all(douts[l])
+        dlayer_input, per_direction = [], []
         for k, d in enumerate(net.directions):
-            dh = dout[l][..., k * H:(k + 1) * H]  # this direction's half of the output
+            dh = dout[..., k * H:(k + 1) * H]  # this direction's half of the output
             time = slice(None) if d == "fwd" else slice(None, None, -1)  # bwd ran reversed
             dseq, states = direction_state_gradients(net.cell, dh[:, time], cache["layers"][l][d])
-            dlayer_input = dlayer_input + dseq[:, time]
+            dlayer_input.append(dseq[:, time])
             per_direction.append({name: g[:, time] for name, g in states.items()})
         totals[l] = {name: np.concatenate([p[name] for p in per_direction], axis=-1)
                      for name in per_direction[0]}
-        for src in net.layer_sources(l):  # in_l was a sum, so each source gets all of it
-            dout[src] += dlayer_input * cache.get("dropout", {}).get(src, 1.0)
-    return dout[0], totals
+        net.pass_down(l, add_all(dlayer_input), cache, douts)
+    return add_all(douts[0]), totals
 
 
 @dataclass
@@ -113,7 +109,6 @@ def saliency(net, x, dy=None, output_step=-1, output_unit=0, initial_states=None
     """
     y, _, cache = net.forward(x, initial_states=initial_states, backend=backend)
     dy = select_output(net, y, output_step, output_unit) if dy is None else dy
-    net.check_gradient("dy", dy, y.shape)
     dx, totals = state_gradients(net, cache, dy)
     columns = [np.linalg.norm(dx, axis=-1).mean(axis=0)]
     columns += [np.linalg.norm(totals[l]["h"], axis=-1).mean(axis=0)
