@@ -18,9 +18,13 @@ def resolve_backend(backend=None):
     return backend
 
 
-def sequence_functions(spec, backend):
-    """(forward, backward) over a whole sequence for the cell `spec` on `backend`."""
+def sequence_functions(spec, backend, trusted=False):
+    """(forward, backward) over a whole sequence for the cell `spec` on `backend`.
+
+    trusted=True is for a caller that has checked the sequences, states, masks and gradients it
+    passes (StackedRNN): the kernels then skip the scans of their values and check only what
+    keeps the compiled loops in bounds. The NumPy reference always checks everything."""
     if resolve_backend(backend) == "numpy":
         return spec.forward, spec.backward
-    from .kernels import KERNELS  # compiled lazily: importing minirnn stays cheap
-    return KERNELS[spec.name]
+    from .kernels import KERNELS, TRUSTED_KERNELS  # compiled lazily: importing minirnn stays cheap
+    return (TRUSTED_KERNELS if trusted else KERNELS)[spec.name]

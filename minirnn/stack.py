@@ -21,6 +21,9 @@ The reverse direction's summary is taken at t = 0: that is its state after readi
 sequence. Backward over depth is the same path in reverse: dout_l collects the gradient from the
 layer above, from every skip edge leaving l, and any gradient injected at l (`dlayers`), all with +=.
 
+`forward` and `backward` check what they are given once, at the top; the layers then call the
+kernels' trusted entry points, which check shapes but do not scan the values again.
+
 Parameters live in one flat dict named by where they sit: "layers.2.bwd.Wh". `backward` returns a
 grads dict with exactly the same keys.
 """
@@ -57,6 +60,12 @@ def add_all(arrays):
     there is only one."""
     first, *rest = arrays
     return sum(rest, first) if rest else first
+
+
+def stack_directions(parts):
+    """One (N, H) array per direction -> a new (dirs, N, H) array (np.stack, 5x cheaper for one
+    direction)."""
+    return parts[0][None].copy() if len(parts) == 1 else np.stack(parts)
 
 
 class StackedRNN:
@@ -240,7 +249,7 @@ class StackedRNN:
         recurrent_masks: {direction: (N, H_l)} recurrent-dropout masks, or {}.
         Returns its output (N, T, W_l), its final states {name: (dirs, N, H_l)} and
         {direction: cell cache}."""
-        forward, _ = sequence_functions(self.spec, backend)
+        forward, _ = sequence_functions(self.spec, backend, trusted=True)
         outs, caches = [], {}
         finals = {name: [] for name in self.spec.state_names}
         for k, d in enumerate(self.directions):
@@ -252,7 +261,7 @@ class StackedRNN:
             outs.append(h if d == "fwd" else h[:, ::-1])
             for name, state in zip(self.spec.state_names, self.spec.final_states(caches[d])):
                 finals[name].append(state)
-        final = {name: np.stack(v) for name, v in finals.items()}
+        final = {name: stack_directions(v) for name, v in finals.items()}
         return (outs[0] if len(outs) == 1 else np.concatenate(outs, axis=-1)), final, caches
 
     def last_step(self, out):
@@ -318,7 +327,7 @@ class StackedRNN:
     def layer_backward(self, l, dout, caches, dfinal, grads, backend):
         """Backward of layer l. dout: (N, T, W_l). Writes the parameter gradients into grads.
         Returns dLoss/d(layer input) (N, T, W_{l-1}) and the initial-state gradients."""
-        _, backward = sequence_functions(self.spec, backend)
+        _, backward = sequence_functions(self.spec, backend, trusted=True)
         H, S = self.hidden_sizes[l - 1], len(self.spec.state_names)
         dlayer_input, dinitial = [], {name: [] for name in self.spec.state_names}
         for k, d in enumerate(self.directions):
@@ -332,7 +341,7 @@ class StackedRNN:
                 dinitial[name].append(g)
             for name, g in zip(self.spec.param_names, rest[S:]):
                 grads[f"layers.{l}.{d}.{name}"] = g
-        return add_all(dlayer_input), {name: np.stack(v) for name, v in dinitial.items()}
+        return add_all(dlayer_input), {name: stack_directions(v) for name, v in dinitial.items()}
 
     def last_step_backward(self, dy, dout):
         """Backward of `last_step`: scatter dy (N, W_L) into dout (N, T, W_L) with +=."""

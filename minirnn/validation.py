@@ -23,10 +23,10 @@ def check_float_array(name, value):
     """Require a floating-point ndarray with only finite values."""
     if not isinstance(value, np.ndarray):
         raise TypeError(f"{name} must be a numpy ndarray; got {type(value).__name__}")
-    if not np.issubdtype(value.dtype, np.floating):
+    if value.dtype.kind != "f":
         raise TypeError(f"{name} must be a floating-point array (float32 or float64); "
                         f"got dtype {value.dtype}")
-    if not np.all(np.isfinite(value)):
+    if not np.isfinite(value).all():
         raise ValueError(f"{name} contains non-finite values (nan or inf)")
 
 
@@ -34,10 +34,11 @@ def check_shape(name, value, expected):
     """Require `value.shape` to match `expected`, where None in `expected` matches any size.
 
     `expected` may hold letters for free axes only in the message, e.g. ('N', 'T', 3)."""
-    expected_sizes = [s if isinstance(s, int) else None for s in expected]
-    ok = value.ndim == len(expected) and all(
-        e is None or e == s for e, s in zip(expected_sizes, value.shape))
-    if not ok:
+    shape = value.shape
+    if shape == expected:  # the common case, and the cheapest test
+        return
+    if len(shape) != len(expected) or any(
+            isinstance(e, int) and e != s for e, s in zip(expected, shape)):
         raise ValueError(f"{name} must have shape {shape_str(expected)}; "
                          f"got shape {shape_str(value.shape)}")
 

@@ -2,6 +2,10 @@
 of each array's scale in float64), interchangeable caches, the same input checks; then whole
 stacks on both backends over a seeded random sweep of shapes; float32; backend selection."""
 import itertools
+import os
+import platform
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -10,7 +14,7 @@ from minirnn import StackedRNN
 from minirnn.backends import resolve_backend, sequence_functions
 from minirnn.cells import CELLS
 from minirnn.gradcheck import check_gradients
-from minirnn.kernels import KERNELS
+from minirnn.kernels import KERNELS, TRUSTED_KERNELS
 from minirnn.kernels.products import SMALL_BATCH
 
 from conftest import random_cell_params, random_states
@@ -184,6 +188,41 @@ def test_kernel_rejects_what_the_reference_rejects(cell, rng):
         backward(np.ones_like(h), cache, np.ones((2, 4)))
 
 
+@pytest.mark.parametrize("cell", CELL_NAMES)
+def test_trusted_kernels_still_check_what_keeps_the_loops_in_bounds(cell, rng):
+    """The stack's entry points skip the scans of values the stack has checked, but every shape
+    a compiled loop indexes with is still checked, with the public functions' messages."""
+    forward, backward = TRUSTED_KERNELS[cell]
+    x, states0, params, _ = cell_problem(cell, 2, 3, 4, 5, rng)
+    states, weights = list(states0.values()), list(params.values())
+    bad_forward_calls = {
+        "Wx must have shape": (x[:, :, :3], states, weights),
+        "h0 must have shape": (x, [states[0][:1]] + states[1:], weights),
+        "Wh must have shape": (x, states, [weights[0], weights[1][:, 1:]] + weights[2:]),
+        "b must have shape": (x, states, weights[:2] + [weights[2][:-1]] + weights[3:]),
+    }
+    for message, (bad_x, bad_states, bad_weights) in bad_forward_calls.items():
+        with pytest.raises(ValueError, match=message):
+            forward(bad_x, *bad_states, *bad_weights)
+    with pytest.raises(ValueError, match="mask must have shape"):
+        forward(x, *states, *weights, mask=np.ones((2, 4), bool))
+    h, cache = forward(x, *states, *weights)
+    expected_h, _ = KERNELS[cell][0](x, *states, *weights)
+    np.testing.assert_array_equal(h, expected_h)
+    with pytest.raises(ValueError, match="dh must have shape"):
+        backward(np.ones((2, 3, 4)), cache)
+    with pytest.raises(ValueError, match="dhT must have shape"):
+        backward(np.ones_like(h), cache, np.ones((2, 4)))
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_stack_with_a_replaced_parameter_of_the_wrong_shape_raises(backend, rng):
+    net = StackedRNN("lstm", 3, [4, 4], backend=backend)
+    net.params["layers.2.fwd.Wh"] = rng.standard_normal((4, 12))
+    with pytest.raises(ValueError, match="Wh must have shape"):
+        net.forward(rng.standard_normal((2, 6, 3)))
+
+
 # ---- whole stacks on both backends -----------------------------------------------------------
 def stack_configs(count_extra=6, seed=2024):
     """Every (cell, bidirectional, skip, return_sequences) combination once, plus a few more,
@@ -284,3 +323,37 @@ def test_per_call_backend_overrides_the_network(rng):
     assert cache["backend"] == "numba"
     _, _, cache = net.forward(x)
     assert cache["backend"] == "numpy"
+
+
+# ---- memory ------------------------------------------------------------------------------------
+FAULTS_PER_STEP = """
+import resource, numpy as np
+from minirnn import StackedRNN
+net = StackedRNN("lstm", 16, [16, 16], backend="numba")
+x = np.random.default_rng(0).standard_normal((32, 100, 16))
+def step():
+    y, _, cache = net.forward(x)
+    net.backward(np.ones_like(y), cache)
+for _ in range(3):
+    step()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(10):
+    step()
+print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 10)
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc settings are glibc's")
+@pytest.mark.parametrize("user_setting, expect_faults", [(None, False),
+                                                         ("MALLOC_TRIM_THRESHOLD_", True)])
+def test_training_steps_reuse_freed_memory(user_setting, expect_faults):
+    """With the kernels loaded, a training step's arrays (about 4 MB here) come from memory the
+    process freed in the step before: next to no page faults per step. A user's own MALLOC_*_
+    setting is left alone; with glibc trimming at once, every step faults its pages in again."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    if user_setting:
+        env[user_setting] = "0"
+    result = subprocess.run([sys.executable, "-c", FAULTS_PER_STEP], env=env, check=True,
+                            capture_output=True, text=True)
+    faults = float(result.stdout.split()[-1])
+    assert (faults > 500) if expect_faults else (faults < 50), faults

@@ -9,7 +9,8 @@ it is fast, is told in each module's docstring:
     products.py               the matrix products hoisted out of the time loop
     scalar.py                 exp, sigmoid and tanh that vectorize inside a compiled loop
     loops.py                  small loops over one batch row
-    arrays.py                 input checks, dtype and layout, done in Python before a loop runs
+    arrays.py                 input checks, dtype and layout, done in Python before a loop runs;
+                              the allocator settings applied when this package is imported
 
 Every compiled function is cached on disk (cache=True), so only the first process to use a
 kernel pays for compiling it. Numba checks a cached function against its own source file only:
@@ -24,9 +25,12 @@ except ImportError as error:
     raise ImportError("the numba backend needs SciPy: Numba calls BLAS through it "
                       "(pip install scipy), or use backend='numpy'") from error
 
-from .gru import gru_backward, gru_forward
-from .lstm import lstm_backward, lstm_forward
-from .rnn import rnn_backward, rnn_forward
+from .arrays import keep_freed_memory
+from .gru import gru_backward, gru_backward_trusted, gru_forward, gru_forward_trusted
+from .lstm import lstm_backward, lstm_backward_trusted, lstm_forward, lstm_forward_trusted
+from .rnn import rnn_backward, rnn_backward_trusted, rnn_forward, rnn_forward_trusted
+
+keep_freed_memory()
 
 KERNELS = {
     "rnn": (rnn_forward, rnn_backward),
@@ -34,5 +38,12 @@ KERNELS = {
     "gru": (gru_forward, gru_backward),
 }
 
-__all__ = ["KERNELS", "rnn_forward", "rnn_backward", "lstm_forward", "lstm_backward",
-           "gru_forward", "gru_backward"]
+# For callers that have checked their inputs themselves (the stack): see backends.py.
+TRUSTED_KERNELS = {
+    "rnn": (rnn_forward_trusted, rnn_backward_trusted),
+    "lstm": (lstm_forward_trusted, lstm_backward_trusted),
+    "gru": (gru_forward_trusted, gru_backward_trusted),
+}
+
+__all__ = ["KERNELS", "TRUSTED_KERNELS", "rnn_forward", "rnn_backward", "lstm_forward",
+           "lstm_backward", "gru_forward", "gru_backward"]

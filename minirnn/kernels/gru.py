@@ -23,18 +23,19 @@ Nothing is allocated inside the time loop; a row's sweep is a few short loops, e
 arrays, which is what lets LLVM vectorize them (see lstm.py).
 """
 import numpy as np
-from numba import njit
 
-from .arrays import (batch_major, check_backward_inputs, check_forward_inputs, contiguous,
+from .arrays import (batch_major, check_backward_inputs, check_backward_shapes,
+                     check_forward_inputs, check_shapes, contiguous,
                      dropped_states, empty, final_gradient, kernel_dtype, loop_mask,
                      recurrent_mask_array, time_major)
+from .jit import jit
 from .loops import add_into, copy_into, fill
 from .products import (column_sums, drop_rows, dropped_recurrent_product, input_gradients,
                        project_inputs, recurrent_product, recurrent_weight_gradient)
 from .scalar import dsigmoid, dtanh, sigmoid, tanh
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@jit(inline="always")
 def row_forward(a_h, bhn, prev_h, rzn, hn, next_h):
     """One row. rzn: (3H,) holds ax_t = x_t @ Wx + b on entry and r, z, n on exit;
     a_h: (3H,) = h_{t-1} @ Wh. Writes hn and next_h: (H,)."""
@@ -51,7 +52,7 @@ def row_forward(a_h, bhn, prev_h, rzn, hn, next_h):
         next_h[j] = (1.0 - z[j]) * n[j] + z[j] * prev_h[j]
 
 
-@njit(error_model="numpy", cache=True)
+@jit
 def forward_step(a_h, bhn, prev_h, rzn, hn, next_h, steps):
     """One step for every row, (N, ...) slabs of step t (see `row_forward`). steps: (N,) bool."""
     for n in range(rzn.shape[0]):
@@ -60,7 +61,7 @@ def forward_step(a_h, bhn, prev_h, rzn, hn, next_h, steps):
             copy_into(next_h[n], prev_h[n])
 
 
-@njit(error_model="numpy", cache=True)
+@jit
 def gru_forward_loop(x, Wx, Wh, b, bhn, rmask, steps, hs, rzn, hn):
     """x: (T, N, D); rmask: (N, H) recurrent-dropout mask or (0, 0); steps: (T, N) bool, False
     where a row skips the step and carries its state.
@@ -75,7 +76,7 @@ def gru_forward_loop(x, Wx, Wh, b, bhn, rmask, steps, hs, rzn, hn):
         forward_step(a_h, bhn, hs[t], rzn[t], hn[t], hs[t + 1], steps[t])
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@jit(inline="always")
 def row_backward(dh, rzn, hn, prev_h, dah, dan):
     """One row. dh: dLoss/dh_t. Writes dan: (H,) = dLoss/d(ax_n + r * hn) and
     dah: (3H,) = dLoss/d(h_{t-1} @ Wh + [0, 0, bhn]) = [dr, dz, dhn]."""
@@ -92,7 +93,7 @@ def row_backward(dh, rzn, hn, prev_h, dah, dan):
         dhn[j] = dan[j] * r[j]
 
 
-@njit(error_model="numpy", cache=True)
+@jit
 def backward_step(dh, rzn, hn, prev_h, dnext_h, dah, dax, steps):
     """One step for every row, (N, ...) slabs of step t. dnext_h: the gradient on h_t from the
     steps after t; on exit all of dLoss/dh_t. Writes dah: (N, 3H) and dan into the n block of
@@ -108,7 +109,7 @@ def backward_step(dh, rzn, hn, prev_h, dnext_h, dah, dax, steps):
             fill(dan, 0.0)
 
 
-@njit(error_model="numpy", cache=True)
+@jit
 def previous_state_gradient(dnext_h, dprev_h, rzn, steps):
     """dLoss/dh_{t-1} = dLoss/dh_t * z + dah_t @ Wh.T on the rows that took step t, in place in
     dnext_h (the rows that skipped it keep theirs). dprev_h = dah_t @ Wh.T: (N, H)."""
@@ -120,7 +121,7 @@ def previous_state_gradient(dnext_h, dprev_h, rzn, steps):
                 dh_n[j] = dh_n[j] * z[j] + dprev_n[j]
 
 
-@njit(error_model="numpy", cache=True)
+@jit
 def gru_backward_kernel(dh, x, h0, h, h0_rec, h_rec, rzn, hn, Wx, Wh, rmask, steps, dh_next,
                         dah, dax, dx, dWx, dWh, db, dbhn):
     """BPTT on time-major arrays. dh, h, hn: (T, N, H); h0_rec, h_rec: the states as the
@@ -152,8 +153,15 @@ def gru_forward(x, h0, Wx, Wh, b, bhn, mask=None, recurrent_mask=None):
     Returns h: (N, T, H) and the cache {x, h0, Wx, Wh, rzn, hn, h, mask, recurrent_mask}. Arrays are float32 or
     float64 as x; h and the cache's sequences are (N, T, ...) views of time-major data.
     """
-    dtype, mask = check_forward_inputs(x, {"h0": h0}, Wx, Wh, {"b": (b, 3), "bhn": (bhn, 1)},
-                                       gates=3, mask=mask)
+    mask = check_forward_inputs(x, {"h0": h0}, Wx, Wh, gates=3, mask=mask)
+    return gru_forward_trusted(x, h0, Wx, Wh, b, bhn, mask, recurrent_mask)
+
+
+def gru_forward_trusted(x, h0, Wx, Wh, b, bhn, mask=None, recurrent_mask=None):
+    """`gru_forward` for a caller that has checked x, the states and the mask itself (StackedRNN
+    does, once per call): only their shapes and the parameters are checked here, which is
+    all the compiled loop needs to stay in bounds."""
+    dtype = check_shapes(x, {"h0": h0}, Wx, Wh, {"b": (b, 3), "bhn": (bhn, 1)}, gates=3)
     N, T, _ = x.shape
     H = Wh.shape[0]
     xs = time_major(x, dtype)
@@ -174,7 +182,14 @@ def gru_backward(dh, cache, dhT=None):
 
     Returns dx: (N, T, D), dh0: (N, H), dWx, dWh, db, dbhn.
     """
-    check_backward_inputs(dh, cache["h"], {"dhT": dhT})
+    check_backward_inputs(dh, {"dhT": dhT})
+    return gru_backward_trusted(dh, cache, dhT)
+
+
+def gru_backward_trusted(dh, cache, dhT=None):
+    """`gru_backward` for a caller that has checked dh and the final-state gradients itself
+    (StackedRNN): only their shapes are checked here."""
+    check_backward_shapes(dh, cache["h"], {"dhT": dhT})
     dtype = kernel_dtype(cache["x"])
     N, T, H = cache["h"].shape
     x, h, rzn, hn = (time_major(cache[k], dtype) for k in ("x", "h", "rzn", "hn"))

@@ -22,18 +22,19 @@ of arrays, and optimizes a small function taking its slabs as arguments far bett
 same loop inlined among the matrix-product calls (about 5x on the sweep here).
 """
 import numpy as np
-from numba import njit
 
-from .arrays import (batch_major, check_backward_inputs, check_forward_inputs, contiguous,
+from .arrays import (batch_major, check_backward_inputs, check_backward_shapes,
+                     check_forward_inputs, check_shapes, contiguous,
                      dropped_states, empty, final_gradient, kernel_dtype, loop_mask,
                      recurrent_mask_array, time_major)
+from .jit import jit
 from .loops import add_into, copy_into, fill, take_rows
 from .products import (drop_rows, dropped_recurrent_product, input_gradients, project_inputs,
                        recurrent_product, recurrent_weight_gradient)
 from .scalar import dsigmoid, dtanh, sigmoid, tanh
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@jit(inline="always")
 def gates_forward(a_h, ifgo):
     """One row, in place: ifgo holds x_t @ Wx + b on entry and the gates i, f, g, o on exit.
     a_h: (4H,) = h_{t-1} @ Wh."""
@@ -48,7 +49,7 @@ def gates_forward(a_h, ifgo):
         out_o[j] = sigmoid(out_o[j] + a_o[j])
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@jit(inline="always")
 def cell_forward(ifgo, prev_c, next_c, tanh_c, next_h):
     """One row: c_t = f * c_{t-1} + i * g, tanh(c_t), h_t = o * tanh(c_t)."""
     H = prev_c.shape[0]
@@ -61,7 +62,7 @@ def cell_forward(ifgo, prev_c, next_c, tanh_c, next_h):
         next_h[j] = o[j] * tc
 
 
-@njit(error_model="numpy", cache=True)
+@jit
 def forward_step(a_h, ifgo, prev_c, next_c, tanh_c, prev_h, next_h, steps):
     """One step for every row. a_h: (N, 4H) = h_{t-1} @ Wh; ifgo: (N, 4H) holds x_t @ Wx + b on
     entry and the gates on exit; writes next_c, tanh_c, next_h: (N, H). steps: (N,) bool."""
@@ -73,7 +74,7 @@ def forward_step(a_h, ifgo, prev_c, next_c, tanh_c, prev_h, next_h, steps):
             copy_into(next_h[n], prev_h[n])
 
 
-@njit(error_model="numpy", cache=True)
+@jit
 def lstm_forward_loop(x, Wx, Wh, b, rmask, steps, hs, cs, tanh_c, ifgo):
     """x: (T, N, D); rmask: (N, H) recurrent-dropout mask or (0, 0); steps: (T, N) bool, False
     where a row skips the step and carries its state.
@@ -88,7 +89,7 @@ def lstm_forward_loop(x, Wx, Wh, b, rmask, steps, hs, cs, tanh_c, ifgo):
         forward_step(a_h, ifgo[t], cs[t], cs[t + 1], tanh_c[t], hs[t], hs[t + 1], steps[t])
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@jit(inline="always")
 def cell_backward(ifgo, tanh_c, prev_c, dh, dc, da):
     """One row. dh: dLoss/dh_t; dc: dLoss/dc_t from step t+1 on entry, dLoss/dc_{t-1} on exit.
     Writes da: (4H,) = dLoss/da_t."""
@@ -107,7 +108,7 @@ def cell_backward(ifgo, tanh_c, prev_c, dh, dc, da):
         dc[j] = dc_j * f[j]
 
 
-@njit(error_model="numpy", cache=True)
+@jit
 def backward_step(dh, ifgo, tanh_c, prev_c, dnext_h, dnext_c, da, steps):
     """One step for every row, (N, ...) slabs of step t. dnext_h, dnext_c: the gradients on
     h_t, c_t from the steps after t; on exit dnext_h holds all of dLoss/dh_t and dnext_c holds
@@ -120,7 +121,7 @@ def backward_step(dh, ifgo, tanh_c, prev_c, dnext_h, dnext_c, da, steps):
             fill(da[n], 0.0)
 
 
-@njit(error_model="numpy", cache=True)
+@jit
 def lstm_backward_kernel(dh, x, h0_rec, c0, h_rec, c, ifgo, tanh_c, Wx, Wh, rmask, steps,
                          dh_next, dc_next, da, dx, dWx, dWh, db):
     """BPTT on time-major arrays. dh, c, tanh_c: (T, N, H); h0_rec, h_rec: the states as the
@@ -150,8 +151,15 @@ def lstm_forward(x, h0, c0, Wx, Wh, b, mask=None, recurrent_mask=None):
     recurrent_mask}. Arrays are
     float32 or float64 as x; h and the cache's sequences are (N, T, ...) views of time-major data.
     """
-    dtype, mask = check_forward_inputs(x, {"h0": h0, "c0": c0}, Wx, Wh, {"b": (b, 4)},
-                                       gates=4, mask=mask)
+    mask = check_forward_inputs(x, {"h0": h0, "c0": c0}, Wx, Wh, gates=4, mask=mask)
+    return lstm_forward_trusted(x, h0, c0, Wx, Wh, b, mask, recurrent_mask)
+
+
+def lstm_forward_trusted(x, h0, c0, Wx, Wh, b, mask=None, recurrent_mask=None):
+    """`lstm_forward` for a caller that has checked x, the states and the mask itself (StackedRNN
+    does, once per call): only their shapes and the parameters are checked here, which is
+    all the compiled loop needs to stay in bounds."""
+    dtype = check_shapes(x, {"h0": h0, "c0": c0}, Wx, Wh, {"b": (b, 4)}, gates=4)
     N, T, _ = x.shape
     H = Wh.shape[0]
     xs = time_major(x, dtype)
@@ -173,7 +181,14 @@ def lstm_backward(dh, cache, dhT=None, dcT=None):
 
     Returns dx: (N, T, D), dh0, dc0: (N, H), dWx, dWh, db.
     """
-    check_backward_inputs(dh, cache["h"], {"dhT": dhT, "dcT": dcT})
+    check_backward_inputs(dh, {"dhT": dhT, "dcT": dcT})
+    return lstm_backward_trusted(dh, cache, dhT, dcT)
+
+
+def lstm_backward_trusted(dh, cache, dhT=None, dcT=None):
+    """`lstm_backward` for a caller that has checked dh and the final-state gradients itself
+    (StackedRNN): only their shapes are checked here."""
+    check_backward_shapes(dh, cache["h"], {"dhT": dhT, "dcT": dcT})
     dtype = kernel_dtype(cache["x"])
     N, T, H = cache["h"].shape
     x, h, c, ifgo, tanh_c = (time_major(cache[k], dtype)

@@ -25,12 +25,13 @@ slow the other down by 2x or more. Every result is written into an array the cal
 with NumPy (see arrays.py for why).
 """
 import numpy as np
-from numba import njit
+
+from .jit import jit
 
 SMALL_BATCH = 8  # 2 to SMALL_BATCH - 1 rows: `small_matmul` instead of BLAS
 
 
-@njit(error_model="numpy", cache=True)
+@jit
 def small_matmul(a, W, out):
     """out = a @ W row by row: out[n] = sum_k a[n, k] * W[k]. a: (N, K), W: (K, M) C-contiguous,
     out: (N, M). Reads each row of W once per row of a; the inner loop runs along W's rows."""
@@ -44,7 +45,7 @@ def small_matmul(a, W, out):
                 out_n[j] += a_nk * W_k[j]
 
 
-@njit(error_model="numpy", cache=True)
+@jit
 def recurrent_product(a, W, out):
     """out = a @ W for one step's slab a: (N, K); W: (K, M) C-contiguous; out: (N, M)."""
     if 1 < a.shape[0] < SMALL_BATCH:
@@ -53,7 +54,7 @@ def recurrent_product(a, W, out):
         np.dot(a, W, out)
 
 
-@njit(error_model="numpy", cache=True)
+@jit
 def column_sums(a, total):
     """total = the sum over the rows of a: (R, K) -> (K,)."""
     total[:] = 0.0
@@ -63,7 +64,7 @@ def column_sums(a, total):
             total[k] += row[k]
 
 
-@njit(error_model="numpy", cache=True)
+@jit
 def project_inputs(x, Wx, b, ax):
     """ax = x_t @ Wx + b for every step at once. x: (T, N, D), Wx: (D, G*H), b: (G*H,);
     writes ax: (T, N, G*H)."""
@@ -76,7 +77,7 @@ def project_inputs(x, Wx, b, ax):
             row[k] += b[k]
 
 
-@njit(error_model="numpy", cache=True)
+@jit
 def input_gradients(x, Wx, da, dx, dWx, db):
     """Backward of `project_inputs`, from da: (T, N, G*H) = dLoss/d(x_t @ Wx + b) of every step.
     Writes dx: (T, N, D), dWx: (D, G*H) and db: (G*H,)."""
@@ -87,7 +88,7 @@ def input_gradients(x, Wx, da, dx, dWx, db):
     column_sums(da_rows, db)
 
 
-@njit(error_model="numpy", cache=True)
+@jit
 def recurrent_weight_gradient(h0, h, dah, dWh):
     """dWh = sum_t h_{t-1}.T @ dah_t with h_{-1} = h0: h0: (N, H), h: (T, N, H) the states after
     each step, dah: (T, N, G*H) = dLoss/d(h_{t-1} @ Wh); writes dWh: (H, G*H). The steps t >= 1
@@ -103,7 +104,7 @@ def recurrent_weight_gradient(h0, h, dah, dWh):
                 dWh_k[j] += h0_nk * dah_n[j]
 
 
-@njit(error_model="numpy", cache=True)
+@jit
 def dropped_recurrent_product(h, rmask, h_dropped, W, out):
     """out = (h * rmask) @ W for one step's states h: (N, K) with the recurrent-dropout mask
     rmask: (N, K), or h @ W when rmask is empty, (0, 0) (no recurrent dropout). h_dropped: (N, K)
@@ -117,7 +118,7 @@ def dropped_recurrent_product(h, rmask, h_dropped, W, out):
     recurrent_product(h_dropped, W, out)
 
 
-@njit(error_model="numpy", cache=True)
+@jit
 def drop_rows(a, rmask):
     """a *= rmask in place (the backward of h * rmask); nothing when rmask is empty."""
     if rmask.shape[0] == 0:

@@ -17,18 +17,19 @@ array is time-major, (T, N, ...) (see arrays.py).
 Nothing is allocated inside the time loop.
 """
 import numpy as np
-from numba import njit
 
-from .arrays import (batch_major, check_backward_inputs, check_forward_inputs, contiguous,
+from .arrays import (batch_major, check_backward_inputs, check_backward_shapes,
+                     check_forward_inputs, check_shapes, contiguous,
                      dropped_states, empty, final_gradient, kernel_dtype, loop_mask,
                      recurrent_mask_array, time_major)
+from .jit import jit
 from .loops import add_into, copy_into, fill, take_rows
 from .products import (drop_rows, dropped_recurrent_product, input_gradients, project_inputs,
                        recurrent_product, recurrent_weight_gradient)
 from .scalar import dtanh, tanh
 
 
-@njit(error_model="numpy", cache=True)
+@jit
 def forward_step(a_x, a_h, prev_h, next_h, steps):
     """One step for every row: next_h = tanh(a_x + a_h), all (N, H); a_x = x_t @ Wx + b,
     a_h = h_{t-1} @ Wh. steps: (N,) bool."""
@@ -40,7 +41,7 @@ def forward_step(a_x, a_h, prev_h, next_h, steps):
             copy_into(next_hn, prev_h[n])
 
 
-@njit(error_model="numpy", cache=True)
+@jit
 def rnn_forward_loop(x, Wx, Wh, b, rmask, steps, hs, ax):
     """x: (T, N, D); rmask: (N, H) recurrent-dropout mask or (0, 0); steps: (T, N) bool, False
     where a row skips the step and carries its state.
@@ -55,7 +56,7 @@ def rnn_forward_loop(x, Wx, Wh, b, rmask, steps, hs, ax):
         forward_step(ax[t], a_h, hs[t], hs[t + 1], steps[t])
 
 
-@njit(error_model="numpy", cache=True)
+@jit
 def backward_step(dh, h, dnext_h, da, steps):
     """One step for every row, (N, H) slabs of step t. dnext_h: the gradient on h_t from the
     steps after t; on exit all of dLoss/dh_t. Writes da = dLoss/da_t."""
@@ -70,7 +71,7 @@ def backward_step(dh, h, dnext_h, da, steps):
             fill(da[n], 0.0)
 
 
-@njit(error_model="numpy", cache=True)
+@jit
 def rnn_backward_kernel(dh, x, h0, h, h0_rec, h_rec, Wx, Wh, rmask, steps, dh_next, da, dx, dWx,
                         dWh, db):
     """BPTT on time-major arrays. dh, h: (T, N, H); h0_rec, h_rec: the states as the recurrent
@@ -98,7 +99,15 @@ def rnn_forward(x, h0, Wx, Wh, b, mask=None, recurrent_mask=None):
     Returns h: (N, T, H) and the cache {x, h0, h, Wx, Wh, mask, recurrent_mask}. Arrays are float32 or float64
     as x; h and the cached x are (N, T, ...) views of time-major data.
     """
-    dtype, mask = check_forward_inputs(x, {"h0": h0}, Wx, Wh, {"b": (b, 1)}, gates=1, mask=mask)
+    mask = check_forward_inputs(x, {"h0": h0}, Wx, Wh, gates=1, mask=mask)
+    return rnn_forward_trusted(x, h0, Wx, Wh, b, mask, recurrent_mask)
+
+
+def rnn_forward_trusted(x, h0, Wx, Wh, b, mask=None, recurrent_mask=None):
+    """`rnn_forward` for a caller that has checked x, the states and the mask itself (StackedRNN
+    does, once per call): only their shapes and the parameters are checked here, which is
+    all the compiled loop needs to stay in bounds."""
+    dtype = check_shapes(x, {"h0": h0}, Wx, Wh, {"b": (b, 1)}, gates=1)
     N, T, _ = x.shape
     H = Wh.shape[0]
     xs = time_major(x, dtype)
@@ -119,7 +128,14 @@ def rnn_backward(dh, cache, dhT=None):
 
     Returns dx: (N, T, D), dh0: (N, H), dWx, dWh, db.
     """
-    check_backward_inputs(dh, cache["h"], {"dhT": dhT})
+    check_backward_inputs(dh, {"dhT": dhT})
+    return rnn_backward_trusted(dh, cache, dhT)
+
+
+def rnn_backward_trusted(dh, cache, dhT=None):
+    """`rnn_backward` for a caller that has checked dh and the final-state gradients itself
+    (StackedRNN): only their shapes are checked here."""
+    check_backward_shapes(dh, cache["h"], {"dhT": dhT})
     dtype = kernel_dtype(cache["x"])
     N, T, H = cache["h"].shape
     x, h = time_major(cache["x"], dtype), time_major(cache["h"], dtype)

