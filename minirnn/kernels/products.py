@@ -15,9 +15,11 @@ every step, the parameter and input gradients are sums over steps, each one matr
 
 Inside the loop, each step multiplies one (N, K) slab by a recurrent weight matrix (K, M):
 `recurrent_product`. `np.dot` inside Numba calls BLAS (SciPy's OpenBLAS), which wins for one row
-(it switches to a matrix-vector product) and from about 8 rows on; in between, OpenBLAS packs
-all of the weight matrix on every call and a plain row-by-row loop is up to 5x faster (measured
-for H = 16..512, float32 and float64; the numbers are in benchmarks/README.md).
+(it switches to a matrix-vector product) and from about 8 rows on. In between it depends on the
+kernel family OpenBLAS picks for the CPU: with its Haswell/Zen kernels it packs all of the weight
+matrix on every call, and the plain loop of `small_matmul` is 2-3x faster; with its SkylakeX
+(AVX-512) kernels it has a small-matrix path that is 2-4x faster than the loop (measured for
+H = 16..512, float32 and float64; benchmarks/README.md). The loop is used for 2 to 7 rows.
 
 All products of the numba backend go through Numba, none through NumPy's own OpenBLAS: the two
 libraries keep separate thread pools, and on a small machine the idle-spinning threads of one
@@ -33,15 +35,17 @@ SMALL_BATCH = 8  # 2 to SMALL_BATCH - 1 rows: `small_matmul` instead of BLAS
 
 @jit
 def small_matmul(a, W, out):
-    """out = a @ W row by row: out[n] = sum_k a[n, k] * W[k]. a: (N, K), W: (K, M) C-contiguous,
-    out: (N, M). Reads each row of W once per row of a; the inner loop runs along W's rows."""
+    """out = a @ W for a few rows: out[n] = sum_k a[n, k] * W[k]. a: (N, K), W: (K, M)
+    C-contiguous, out: (N, M). Each row of W is read once and applied to every row of a while it
+    sits in the cache; the inner loop runs along it."""
     for n in range(a.shape[0]):
-        a_n, out_n = a[n], out[n]
-        for j in range(out_n.shape[0]):
-            out_n[j] = 0.0
-        for k in range(a_n.shape[0]):
-            a_nk, W_k = a_n[k], W[k]
-            for j in range(out_n.shape[0]):
+        for j in range(out.shape[1]):
+            out[n, j] = 0.0
+    for k in range(a.shape[1]):
+        W_k = W[k]
+        for n in range(a.shape[0]):
+            a_nk, out_n = a[n, k], out[n]
+            for j in range(W_k.shape[0]):
                 out_n[j] += a_nk * W_k[j]
 
 
