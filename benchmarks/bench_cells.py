@@ -199,6 +199,11 @@ def machine_description():
         sblas = scipy.show_config(mode="dicts")["Build Dependencies"]["blas"]
         lines.append(f"- SciPy {scipy.__version__} BLAS (used by np.dot inside Numba): "
                      f"{sblas.get('name')} {sblas.get('version')}")
+        from minirnn.kernels.blas import few_rows_limit, scipy_openblas_family
+        limit = few_rows_limit()
+        lines.append(f"- OpenBLAS kernel family SciPy's OpenBLAS picked for this CPU: "
+                     f"{scipy_openblas_family()} (products of 2 to 7 rows: "
+                     f"{'the row loop' if limit else 'BLAS'})")
     except ImportError:
         lines.append("- SciPy: not installed (Numba's np.dot needs it)")
     try:

@@ -15,7 +15,9 @@ from minirnn.backends import resolve_backend, sequence_functions
 from minirnn.cells import CELLS
 from minirnn.gradcheck import check_gradients
 from minirnn.kernels import KERNELS, TRUSTED_KERNELS
-from minirnn.kernels.products import SMALL_BATCH
+from minirnn.kernels import blas, gru, lstm, rnn
+from minirnn.kernels.blas import FEW_ROWS
+from minirnn.kernels.products import small_matmul
 
 from conftest import random_cell_params, random_states
 
@@ -66,9 +68,15 @@ def assert_gradients_match(kernel_grads, reference_grads, tol):
 @pytest.mark.parametrize("cell", CELL_NAMES)
 @pytest.mark.parametrize("masked", [False, True])
 @pytest.mark.parametrize("finals_given", [False, True])
-@pytest.mark.parametrize("N", [4, SMALL_BATCH + 1])  # row-loop and BLAS recurrent products
+@pytest.mark.parametrize("N, few_row_loop", [(4, True), (4, False), (FEW_ROWS + 1, True)])
 @pytest.mark.parametrize("recurrent_dropout", [False, True])
-def test_kernel_matches_reference(cell, masked, finals_given, N, recurrent_dropout, rng):
+def test_kernel_matches_reference(cell, masked, finals_given, N, few_row_loop, recurrent_dropout,
+                                  rng, monkeypatch):
+    """N=4 runs the per-step products through the few-row loop and through BLAS (whichever this
+    machine's BLAS would pick); N=FEW_ROWS+1 always through BLAS."""
+    limit = FEW_ROWS if few_row_loop else 0
+    for module in (rnn, lstm, gru):
+        monkeypatch.setattr(module, "few_rows_limit", lambda: limit)
     spec, (forward, backward) = CELLS[cell], KERNELS[cell]
     T, D, H = 9, 5, 7
     x, states0, params, mask = cell_problem(cell, N, T, D, H, rng, masked=masked)
@@ -357,3 +365,23 @@ def test_training_steps_reuse_freed_memory(user_setting, expect_faults):
                             capture_output=True, text=True)
     faults = float(result.stdout.split()[-1])
     assert (faults > 500) if expect_faults else (faults < 50), faults
+
+
+# ---- few-row products --------------------------------------------------------------------------
+@pytest.mark.parametrize("N, K, M", [(2, 3, 5), (7, 16, 64), (4, 64, 16)])
+def test_small_matmul_is_the_matrix_product(N, K, M, rng):
+    a, W = rng.standard_normal((N, K)), rng.standard_normal((K, M))
+    out = np.full((N, M), np.nan)
+    small_matmul(a, W, out)
+    np.testing.assert_allclose(out, a @ W, rtol=1e-13, atol=1e-13)
+
+
+def test_few_row_products_follow_the_blas_kernel_family():
+    """The loop only for OpenBLAS's AVX2 families, measured to pack small matrices; BLAS for its
+    AVX-512 families (a small-matrix path), for an unknown family and for no OpenBLAS."""
+    assert blas.loop_below("Haswell") == blas.loop_below("ZEN") == FEW_ROWS
+    assert blas.loop_below("SkylakeX") == blas.loop_below("Cooperlake") == 0
+    assert blas.loop_below(None) == 0
+    family = blas.scipy_openblas_family()
+    assert family is None or (isinstance(family, str) and family)
+    assert blas.few_rows_limit() == blas.loop_below(family)

@@ -7,6 +7,8 @@ it is fast, is told in each module's docstring:
 
     rnn.py, lstm.py, gru.py   the sequence loops of one cell (time-major inside)
     products.py               the matrix products hoisted out of the time loop
+    blas.py                   which kernels SciPy's OpenBLAS runs, and so how few-row products go
+    jit.py                    the compile options every kernel function shares
     scalar.py                 exp, sigmoid and tanh that vectorize inside a compiled loop
     loops.py                  small loops over one batch row
     arrays.py                 input checks, dtype and layout, done in Python before a loop runs;

@@ -28,6 +28,7 @@ from .arrays import (batch_major, check_backward_inputs, check_backward_shapes,
                      check_forward_inputs, check_shapes, contiguous,
                      dropped_states, empty, final_gradient, kernel_dtype, loop_mask,
                      recurrent_mask_array, time_major)
+from .blas import few_rows_limit
 from .jit import jit
 from .loops import add_into, copy_into, fill
 from .products import (column_sums, drop_rows, dropped_recurrent_product, input_gradients,
@@ -62,17 +63,18 @@ def forward_step(a_h, bhn, prev_h, rzn, hn, next_h, steps):
 
 
 @jit
-def gru_forward_loop(x, Wx, Wh, b, bhn, rmask, steps, hs, rzn, hn):
+def gru_forward_loop(x, Wx, Wh, b, bhn, rmask, steps, hs, rzn, hn, loop_below):
     """x: (T, N, D); rmask: (N, H) recurrent-dropout mask or (0, 0); steps: (T, N) bool, False
     where a row skips the step and carries its state.
     hs: (T+1, N, H) holds h0 in slot 0 on entry; writes the state after step t into slot t+1,
-    rzn: (T, N, 3H) and hn: (T, N, H)."""
+    rzn: (T, N, 3H) and hn: (T, N, H). loop_below: rows below which
+    the per-step products bypass BLAS (blas.py)."""
     T, N, _ = x.shape
     project_inputs(x, Wx, b, rzn)  # x_t @ Wx + b, turned into r, z, n step by step
     a_h = np.empty((N, Wh.shape[1]), x.dtype)  # (h_{t-1} * m) @ Wh of the current step
     h_dropped = np.empty((N, Wh.shape[0]), x.dtype)
     for t in range(T):
-        dropped_recurrent_product(hs[t], rmask, h_dropped, Wh, a_h)
+        dropped_recurrent_product(hs[t], rmask, h_dropped, Wh, a_h, loop_below)
         forward_step(a_h, bhn, hs[t], rzn[t], hn[t], hs[t + 1], steps[t])
 
 
@@ -123,12 +125,13 @@ def previous_state_gradient(dnext_h, dprev_h, rzn, steps):
 
 @jit
 def gru_backward_kernel(dh, x, h0, h, h0_rec, h_rec, rzn, hn, Wx, Wh, rmask, steps, dh_next,
-                        dah, dax, dx, dWx, dWh, db, dbhn):
+                        dah, dax, dx, dWx, dWh, db, dbhn, loop_below):
     """BPTT on time-major arrays. dh, h, hn: (T, N, H); h0_rec, h_rec: the states as the
     recurrent product read them (times the recurrent mask rmask); dh_next: (N, H) holds the
     gradient on the
     final state and is updated in place, step by step, into dh0. Scratch: dah, dax: (T, N, 3H).
-    Writes dx: (T, N, D), dWx, dWh, db, dbhn."""
+    Writes dx: (T, N, D), dWx, dWh, db, dbhn. loop_below: rows below which
+    the per-step products bypass BLAS (blas.py)."""
     T, N, H = h.shape
     dprev_h = np.empty((N, H), dh.dtype)  # dah_t @ Wh.T
     Wh_T = np.ascontiguousarray(Wh.T)
@@ -136,7 +139,7 @@ def gru_backward_kernel(dh, x, h0, h, h0_rec, h_rec, rzn, hn, Wx, Wh, rmask, ste
         prev_h = h0 if t == 0 else h[t - 1]
         backward_step(dh[t], rzn[t], hn[t], prev_h, dh_next, dah[t], dax[t], steps[t])
         # forward: ah = (h_{t-1} * m) @ Wh, and h_t = ... + z * h_{t-1}
-        recurrent_product(dah[t], Wh_T, dprev_h)
+        recurrent_product(dah[t], Wh_T, dprev_h, loop_below)
         drop_rows(dprev_h, rmask)
         previous_state_gradient(dh_next, dprev_h, rzn[t], steps[t])
     dax[:, :, :2 * H] = dah[:, :, :2 * H]  # dr, dz: ax and ah enter r, z the same way
@@ -150,7 +153,8 @@ def gru_forward(x, h0, Wx, Wh, b, bhn, mask=None, recurrent_mask=None):
     minirnn.cells.gru_forward. x: (N, T, D), h0: (N, H); mask: None or (N, T) bool;
     recurrent_mask: None or (N, H).
 
-    Returns h: (N, T, H) and the cache {x, h0, Wx, Wh, rzn, hn, h, mask, recurrent_mask}. Arrays are float32 or
+    Returns h: (N, T, H) and the cache {x, h0, Wx, Wh, rzn, hn, h, mask, recurrent_mask}. Arrays
+    are float32 or
     float64 as x; h and the cache's sequences are (N, T, ...) views of time-major data.
     """
     mask = check_forward_inputs(x, {"h0": h0}, Wx, Wh, gates=3, mask=mask)
@@ -169,7 +173,8 @@ def gru_forward_trusted(x, h0, Wx, Wh, b, bhn, mask=None, recurrent_mask=None):
     hs, rzn, hn = empty(dtype, (T + 1, N, H), (T, N, 3 * H), (T, N, H))
     hs[0] = h0
     rmask = recurrent_mask_array(recurrent_mask, h0, dtype)
-    gru_forward_loop(xs, Wx, Wh, b, bhn, rmask, loop_mask(mask, N, T), hs, rzn, hn)
+    gru_forward_loop(xs, Wx, Wh, b, bhn, rmask, loop_mask(mask, N, T), hs, rzn, hn,
+                     few_rows_limit())
     h = batch_major(hs[1:])
     cache = {"x": batch_major(xs), "h0": h0, "Wx": Wx, "Wh": Wh, "rzn": batch_major(rzn),
              "hn": batch_major(hn), "h": h, "mask": mask, "recurrent_mask": recurrent_mask}
@@ -201,5 +206,5 @@ def gru_backward_trusted(dh, cache, dhT=None):
     rmask = recurrent_mask_array(cache["recurrent_mask"], h0, dtype)
     gru_backward_kernel(time_major(dh, dtype), x, h0, h, *dropped_states(h0, h, rmask), rzn, hn,
                         Wx, Wh, rmask, loop_mask(cache["mask"], N, T), dh0, dah, dax, dx, dWx,
-                        dWh, db, dbhn)
+                        dWh, db, dbhn, few_rows_limit())
     return batch_major(dx), dh0, dWx, dWh, db, dbhn

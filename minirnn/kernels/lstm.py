@@ -27,6 +27,7 @@ from .arrays import (batch_major, check_backward_inputs, check_backward_shapes,
                      check_forward_inputs, check_shapes, contiguous,
                      dropped_states, empty, final_gradient, kernel_dtype, loop_mask,
                      recurrent_mask_array, time_major)
+from .blas import few_rows_limit
 from .jit import jit
 from .loops import add_into, copy_into, fill, take_rows
 from .products import (drop_rows, dropped_recurrent_product, input_gradients, project_inputs,
@@ -75,17 +76,18 @@ def forward_step(a_h, ifgo, prev_c, next_c, tanh_c, prev_h, next_h, steps):
 
 
 @jit
-def lstm_forward_loop(x, Wx, Wh, b, rmask, steps, hs, cs, tanh_c, ifgo):
+def lstm_forward_loop(x, Wx, Wh, b, rmask, steps, hs, cs, tanh_c, ifgo, loop_below):
     """x: (T, N, D); rmask: (N, H) recurrent-dropout mask or (0, 0); steps: (T, N) bool, False
     where a row skips the step and carries its state.
     hs, cs: (T+1, N, H) hold h0, c0 in slot 0 on entry; writes the states after step t into slot
-    t+1, tanh_c: (T, N, H) and ifgo: (T, N, 4H)."""
+    t+1, tanh_c: (T, N, H) and ifgo: (T, N, 4H). loop_below: rows below which
+    the per-step products bypass BLAS (blas.py)."""
     T, N, _ = x.shape
     project_inputs(x, Wx, b, ifgo)  # x_t @ Wx + b, turned into the gates step by step
     a_h = np.empty((N, Wh.shape[1]), x.dtype)  # (h_{t-1} * m) @ Wh of the current step
     h_dropped = np.empty((N, Wh.shape[0]), x.dtype)
     for t in range(T):
-        dropped_recurrent_product(hs[t], rmask, h_dropped, Wh, a_h)
+        dropped_recurrent_product(hs[t], rmask, h_dropped, Wh, a_h, loop_below)
         forward_step(a_h, ifgo[t], cs[t], cs[t + 1], tanh_c[t], hs[t], hs[t + 1], steps[t])
 
 
@@ -123,11 +125,12 @@ def backward_step(dh, ifgo, tanh_c, prev_c, dnext_h, dnext_c, da, steps):
 
 @jit
 def lstm_backward_kernel(dh, x, h0_rec, c0, h_rec, c, ifgo, tanh_c, Wx, Wh, rmask, steps,
-                         dh_next, dc_next, da, dx, dWx, dWh, db):
+                         dh_next, dc_next, da, dx, dWx, dWh, db, loop_below):
     """BPTT on time-major arrays. dh, c, tanh_c: (T, N, H); h0_rec, h_rec: the states as the
     recurrent product read them (times the recurrent mask rmask); dh_next, dc_next: (N, H) hold the
     gradients on the final states and are updated in place, step by step, into dh0, dc0.
-    Scratch: da: (T, N, 4H). Writes dx: (T, N, D), dWx, dWh, db."""
+    Scratch: da: (T, N, 4H). Writes dx: (T, N, D), dWx, dWh, db. loop_below: rows below which
+    the per-step products bypass BLAS (blas.py)."""
     N, H = c0.shape
     dprev_h = np.empty((N, H), dh.dtype)  # da_t @ Wh.T
     Wh_T = np.ascontiguousarray(Wh.T)
@@ -135,7 +138,7 @@ def lstm_backward_kernel(dh, x, h0_rec, c0, h_rec, c, ifgo, tanh_c, Wx, Wh, rmas
         prev_c = c0 if t == 0 else c[t - 1]
         backward_step(dh[t], ifgo[t], tanh_c[t], prev_c, dh_next, dc_next, da[t], steps[t])
         # forward: a_t = x_t @ Wx + (h_{t-1} * m) @ Wh + b
-        recurrent_product(da[t], Wh_T, dprev_h)
+        recurrent_product(da[t], Wh_T, dprev_h, loop_below)
         drop_rows(dprev_h, rmask)
         take_rows(dh_next, dprev_h, steps[t])
     input_gradients(x, Wx, da, dx, dWx, db)
@@ -167,7 +170,8 @@ def lstm_forward_trusted(x, h0, c0, Wx, Wh, b, mask=None, recurrent_mask=None):
     hs, cs, tanh_c, ifgo = empty(dtype, (T + 1, N, H), (T + 1, N, H), (T, N, H), (T, N, 4 * H))
     hs[0], cs[0] = h0, c0
     rmask = recurrent_mask_array(recurrent_mask, h0, dtype)
-    lstm_forward_loop(xs, Wx, Wh, b, rmask, loop_mask(mask, N, T), hs, cs, tanh_c, ifgo)
+    lstm_forward_loop(xs, Wx, Wh, b, rmask, loop_mask(mask, N, T), hs, cs, tanh_c, ifgo,
+                      few_rows_limit())
     h = batch_major(hs[1:])
     cache = {"x": batch_major(xs), "h0": h0, "c0": c0, "Wx": Wx, "Wh": Wh,
              "ifgo": batch_major(ifgo), "c": batch_major(cs[1:]), "tanh_c": batch_major(tanh_c),
@@ -200,5 +204,6 @@ def lstm_backward_trusted(dh, cache, dhT=None, dcT=None):
     rmask = recurrent_mask_array(cache["recurrent_mask"], h0, dtype)
     h0_rec, h_rec = dropped_states(h0, h, rmask)
     lstm_backward_kernel(time_major(dh, dtype), x, h0_rec, c0, h_rec, c, ifgo, tanh_c, Wx, Wh,
-                         rmask, loop_mask(cache["mask"], N, T), dh0, dc0, da, dx, dWx, dWh, db)
+                         rmask, loop_mask(cache["mask"], N, T), dh0, dc0, da, dx, dWx, dWh, db,
+                         few_rows_limit())
     return batch_major(dx), dh0, dc0, dWx, dWh, db

@@ -16,10 +16,8 @@ every step, the parameter and input gradients are sums over steps, each one matr
 Inside the loop, each step multiplies one (N, K) slab by a recurrent weight matrix (K, M):
 `recurrent_product`. `np.dot` inside Numba calls BLAS (SciPy's OpenBLAS), which wins for one row
 (it switches to a matrix-vector product) and from about 8 rows on. In between it depends on the
-kernel family OpenBLAS picks for the CPU: with its Haswell/Zen kernels it packs all of the weight
-matrix on every call, and the plain loop of `small_matmul` is 2-3x faster; with its SkylakeX
-(AVX-512) kernels it has a small-matrix path that is 2-4x faster than the loop (measured for
-H = 16..512, float32 and float64; benchmarks/README.md). The loop is used for 2 to 7 rows.
+kernel family OpenBLAS picked for the CPU, so the kernels take `loop_below` from blas.py: below
+that many rows (and above one) the plain loop of `small_matmul` is used.
 
 All products of the numba backend go through Numba, none through NumPy's own OpenBLAS: the two
 libraries keep separate thread pools, and on a small machine the idle-spinning threads of one
@@ -29,9 +27,6 @@ with NumPy (see arrays.py for why).
 import numpy as np
 
 from .jit import jit
-
-SMALL_BATCH = 8  # 2 to SMALL_BATCH - 1 rows: `small_matmul` instead of BLAS
-
 
 @jit
 def small_matmul(a, W, out):
@@ -50,9 +45,10 @@ def small_matmul(a, W, out):
 
 
 @jit
-def recurrent_product(a, W, out):
-    """out = a @ W for one step's slab a: (N, K); W: (K, M) C-contiguous; out: (N, M)."""
-    if 1 < a.shape[0] < SMALL_BATCH:
+def recurrent_product(a, W, out, loop_below):
+    """out = a @ W for one step's slab a: (N, K); W: (K, M) C-contiguous; out: (N, M). Through
+    `small_matmul` when 1 < N < loop_below, else BLAS."""
+    if 1 < a.shape[0] < loop_below:
         small_matmul(a, W, out)
     else:
         np.dot(a, W, out)
@@ -109,17 +105,17 @@ def recurrent_weight_gradient(h0, h, dah, dWh):
 
 
 @jit
-def dropped_recurrent_product(h, rmask, h_dropped, W, out):
+def dropped_recurrent_product(h, rmask, h_dropped, W, out, loop_below):
     """out = (h * rmask) @ W for one step's states h: (N, K) with the recurrent-dropout mask
     rmask: (N, K), or h @ W when rmask is empty, (0, 0) (no recurrent dropout). h_dropped: (N, K)
-    scratch."""
+    scratch; loop_below: see `recurrent_product`."""
     if rmask.shape[0] == 0:
-        recurrent_product(h, W, out)
+        recurrent_product(h, W, out, loop_below)
         return
     for n in range(h.shape[0]):
         for k in range(h.shape[1]):
             h_dropped[n, k] = h[n, k] * rmask[n, k]
-    recurrent_product(h_dropped, W, out)
+    recurrent_product(h_dropped, W, out, loop_below)
 
 
 @jit

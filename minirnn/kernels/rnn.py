@@ -22,6 +22,7 @@ from .arrays import (batch_major, check_backward_inputs, check_backward_shapes,
                      check_forward_inputs, check_shapes, contiguous,
                      dropped_states, empty, final_gradient, kernel_dtype, loop_mask,
                      recurrent_mask_array, time_major)
+from .blas import few_rows_limit
 from .jit import jit
 from .loops import add_into, copy_into, fill, take_rows
 from .products import (drop_rows, dropped_recurrent_product, input_gradients, project_inputs,
@@ -42,17 +43,18 @@ def forward_step(a_x, a_h, prev_h, next_h, steps):
 
 
 @jit
-def rnn_forward_loop(x, Wx, Wh, b, rmask, steps, hs, ax):
+def rnn_forward_loop(x, Wx, Wh, b, rmask, steps, hs, ax, loop_below):
     """x: (T, N, D); rmask: (N, H) recurrent-dropout mask or (0, 0); steps: (T, N) bool, False
     where a row skips the step and carries its state.
     hs: (T+1, N, H) holds h0 in slot 0 on entry; writes the state after step t into slot t+1.
-    Scratch: ax: (T, N, H)."""
+    Scratch: ax: (T, N, H). loop_below: rows below which
+    the per-step products bypass BLAS (blas.py)."""
     T, N, _ = x.shape
     project_inputs(x, Wx, b, ax)  # x_t @ Wx + b for every step
     a_h = np.empty((N, Wh.shape[1]), x.dtype)  # (h_{t-1} * m) @ Wh of the current step
     h_dropped = np.empty((N, Wh.shape[0]), x.dtype)
     for t in range(T):
-        dropped_recurrent_product(hs[t], rmask, h_dropped, Wh, a_h)
+        dropped_recurrent_product(hs[t], rmask, h_dropped, Wh, a_h, loop_below)
         forward_step(ax[t], a_h, hs[t], hs[t + 1], steps[t])
 
 
@@ -73,18 +75,19 @@ def backward_step(dh, h, dnext_h, da, steps):
 
 @jit
 def rnn_backward_kernel(dh, x, h0, h, h0_rec, h_rec, Wx, Wh, rmask, steps, dh_next, da, dx, dWx,
-                        dWh, db):
+                        dWh, db, loop_below):
     """BPTT on time-major arrays. dh, h: (T, N, H); h0_rec, h_rec: the states as the recurrent
     product read them (times the recurrent mask rmask); dh_next: (N, H) holds the gradient on the
     final state and is updated in place, step by step, into dh0. Scratch: da: (T, N, H).
-    Writes dx: (T, N, D), dWx, dWh, db."""
+    Writes dx: (T, N, D), dWx, dWh, db. loop_below: rows below which
+    the per-step products bypass BLAS (blas.py)."""
     N, H = h0.shape
     dprev_h = np.empty((N, H), dh.dtype)  # da_t @ Wh.T
     Wh_T = np.ascontiguousarray(Wh.T)
     for t in range(dh.shape[0] - 1, -1, -1):
         backward_step(dh[t], h[t], dh_next, da[t], steps[t])
         # forward: a_t = x_t @ Wx + (h_{t-1} * m) @ Wh + b
-        recurrent_product(da[t], Wh_T, dprev_h)
+        recurrent_product(da[t], Wh_T, dprev_h, loop_below)
         drop_rows(dprev_h, rmask)
         take_rows(dh_next, dprev_h, steps[t])
     input_gradients(x, Wx, da, dx, dWx, db)
@@ -96,7 +99,8 @@ def rnn_forward(x, h0, Wx, Wh, b, mask=None, recurrent_mask=None):
     minirnn.cells.rnn_forward. x: (N, T, D), h0: (N, H); mask: None or (N, T) bool;
     recurrent_mask: None or (N, H).
 
-    Returns h: (N, T, H) and the cache {x, h0, h, Wx, Wh, mask, recurrent_mask}. Arrays are float32 or float64
+    Returns h: (N, T, H) and the cache {x, h0, h, Wx, Wh, mask, recurrent_mask}. Arrays are
+    float32 or float64
     as x; h and the cached x are (N, T, ...) views of time-major data.
     """
     mask = check_forward_inputs(x, {"h0": h0}, Wx, Wh, gates=1, mask=mask)
@@ -115,7 +119,7 @@ def rnn_forward_trusted(x, h0, Wx, Wh, b, mask=None, recurrent_mask=None):
     hs, ax = empty(dtype, (T + 1, N, H), (T, N, H))
     hs[0] = h0
     rmask = recurrent_mask_array(recurrent_mask, h0, dtype)
-    rnn_forward_loop(xs, Wx, Wh, b, rmask, loop_mask(mask, N, T), hs, ax)
+    rnn_forward_loop(xs, Wx, Wh, b, rmask, loop_mask(mask, N, T), hs, ax, few_rows_limit())
     h = batch_major(hs[1:])
     cache = {"x": batch_major(xs), "h0": h0, "h": h, "Wx": Wx, "Wh": Wh, "mask": mask,
              "recurrent_mask": recurrent_mask}
@@ -144,5 +148,6 @@ def rnn_backward_trusted(dh, cache, dhT=None):
     da, dx, dWx, dWh, db = empty(dtype, (T, N, H), (T, N, x.shape[2]), Wx.shape, Wh.shape, (H,))
     rmask = recurrent_mask_array(cache["recurrent_mask"], h0, dtype)
     rnn_backward_kernel(time_major(dh, dtype), x, h0, h, *dropped_states(h0, h, rmask), Wx, Wh,
-                        rmask, loop_mask(cache["mask"], N, T), dh0, da, dx, dWx, dWh, db)
+                        rmask, loop_mask(cache["mask"], N, T), dh0, da, dx, dWx, dWh, db,
+                        few_rows_limit())
     return batch_major(dx), dh0, dWx, dWh, db
