@@ -16,7 +16,7 @@ it is fast, is told in each module's docstring:
 
 Every compiled function is cached on disk (cache=True), so only the first process to use a
 kernel pays for compiling it. Numba checks a cached function against its own source file only:
-after editing a helper module (scalar.py, loops.py, products.py), delete
+after editing a helper module (scalar.py, loops.py, products.py, jit.py), delete
 minirnn/kernels/__pycache__ so that the kernels that inline it are compiled again.
 
 Numba's np.dot calls BLAS through SciPy, so the numba backend needs SciPy installed.
