@@ -17,7 +17,7 @@ array is time-major, (T, N, ...) (see arrays.py).
               candidate's dan_t, one product dah_t @ Wh.T, and the direct path dh_t * z;
               after the loop dx, dWx, db, dWh and dbhn from all steps at once. dax and dah
               differ only in the n block (dan versus dan * r): the loop writes dan straight
-              into dax, and dr, dz are copied over once at the end.
+              into dax, and copies dr, dz over while the row is in the cache.
 
 Nothing is allocated inside the time loop; a row's sweep is a few short loops, each over few
 arrays, which is what lets LLVM vectorize them (see lstm.py).
@@ -98,8 +98,8 @@ def row_backward(dh, rzn, hn, prev_h, dah, dan):
 @jit
 def backward_step(dh, rzn, hn, prev_h, dnext_h, dah, dax, steps):
     """One step for every row, (N, ...) slabs of step t. dnext_h: the gradient on h_t from the
-    steps after t; on exit all of dLoss/dh_t. Writes dah: (N, 3H) and dan into the n block of
-    dax: (N, 3H)."""
+    steps after t; on exit all of dLoss/dh_t. Writes dah: (N, 3H) and dax: (N, 3H), which differ
+    only in the n block (dax holds dan there)."""
     H = dh.shape[1]
     for n in range(dh.shape[0]):
         add_into(dnext_h[n], dh[n])  # h_t feeds the output at t and step t+1
@@ -109,6 +109,7 @@ def backward_step(dh, rzn, hn, prev_h, dnext_h, dah, dax, steps):
         else:  # skipped step: no gradient through it; dh carries to step t-1 unchanged
             fill(dah[n], 0.0)
             fill(dan, 0.0)
+        copy_into(dax[n][:2 * H], dah[n][:2 * H])  # dr, dz: ax and ah enter r, z the same way
 
 
 @jit
@@ -141,7 +142,6 @@ def gru_backward_kernel(dh, x, h0, h, h0_rec, h_rec, rzn, hn, Wx, Wh, rmask, ste
         recurrent_product(dah[t], Wh_T, dprev_h, loop_below)
         drop_rows(dprev_h, rmask)
         previous_state_gradient(dh_next, dprev_h, rzn[t], steps[t])
-    dax[:, :, :2 * H] = dah[:, :, :2 * H]  # dr, dz: ax and ah enter r, z the same way
     input_gradients(x, Wx, dax, dx, dWx, db)
     recurrent_weight_gradient(h0_rec, h_rec, dah, dWh)
     column_sums(dah.reshape(T * N, 3 * H)[:, 2 * H:], dbhn)
