@@ -43,7 +43,10 @@ def scipy_openblas_family():
     for path in loaded_libraries():
         if "openblas" not in os.path.basename(path).lower():
             continue
-        library = ctypes.CDLL(path)
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:  # e.g. a file deleted since it was loaded, or a path with spaces
+            continue
         for symbol in CORENAME_SYMBOLS:
             corename = getattr(library, symbol, None)
             if corename is not None:
