@@ -67,8 +67,8 @@ def gru_forward_loop(x, Wx, Wh, b, bhn, rmask, steps, hs, rzn, hn, loop_below):
     """x: (T, N, D); rmask: (N, H) recurrent-dropout mask or (0, 0); steps: (T, N) bool, False
     where a row skips the step and carries its state.
     hs: (T+1, N, H) holds h0 in slot 0 on entry; writes the state after step t into slot t+1,
-    rzn: (T, N, 3H) and hn: (T, N, H). loop_below: rows below which
-    the per-step products bypass BLAS (blas.py)."""
+    rzn: (T, N, 3H) and hn: (T, N, H).
+    loop_below: rows below which the per-step products bypass BLAS (blas.py)."""
     T, N, _ = x.shape
     project_inputs(x, Wx, b, rzn)  # x_t @ Wx + b, turned into r, z, n step by step
     a_h = np.empty((N, Wh.shape[1]), x.dtype)  # (h_{t-1} * m) @ Wh of the current step
@@ -130,8 +130,8 @@ def gru_backward_kernel(dh, x, h0, h, h0_rec, h_rec, rzn, hn, Wx, Wh, rmask, ste
     recurrent product read them (times the recurrent mask rmask); dh_next: (N, H) holds the
     gradient on the
     final state and is updated in place, step by step, into dh0. Scratch: dah, dax: (T, N, 3H).
-    Writes dx: (T, N, D), dWx, dWh, db, dbhn. loop_below: rows below which
-    the per-step products bypass BLAS (blas.py)."""
+    Writes dx: (T, N, D), dWx, dWh, db, dbhn.
+    loop_below: rows below which the per-step products bypass BLAS (blas.py)."""
     T, N, H = h.shape
     dprev_h = np.empty((N, H), dh.dtype)  # dah_t @ Wh.T
     Wh_T = np.ascontiguousarray(Wh.T)

@@ -80,8 +80,8 @@ def lstm_forward_loop(x, Wx, Wh, b, rmask, steps, hs, cs, tanh_c, ifgo, loop_bel
     """x: (T, N, D); rmask: (N, H) recurrent-dropout mask or (0, 0); steps: (T, N) bool, False
     where a row skips the step and carries its state.
     hs, cs: (T+1, N, H) hold h0, c0 in slot 0 on entry; writes the states after step t into slot
-    t+1, tanh_c: (T, N, H) and ifgo: (T, N, 4H). loop_below: rows below which
-    the per-step products bypass BLAS (blas.py)."""
+    t+1, tanh_c: (T, N, H) and ifgo: (T, N, 4H).
+    loop_below: rows below which the per-step products bypass BLAS (blas.py)."""
     T, N, _ = x.shape
     project_inputs(x, Wx, b, ifgo)  # x_t @ Wx + b, turned into the gates step by step
     a_h = np.empty((N, Wh.shape[1]), x.dtype)  # (h_{t-1} * m) @ Wh of the current step
@@ -129,8 +129,8 @@ def lstm_backward_kernel(dh, x, h0_rec, c0, h_rec, c, ifgo, tanh_c, Wx, Wh, rmas
     """BPTT on time-major arrays. dh, c, tanh_c: (T, N, H); h0_rec, h_rec: the states as the
     recurrent product read them (times the recurrent mask rmask); dh_next, dc_next: (N, H) hold the
     gradients on the final states and are updated in place, step by step, into dh0, dc0.
-    Scratch: da: (T, N, 4H). Writes dx: (T, N, D), dWx, dWh, db. loop_below: rows below which
-    the per-step products bypass BLAS (blas.py)."""
+    Scratch: da: (T, N, 4H). Writes dx: (T, N, D), dWx, dWh, db.
+    loop_below: rows below which the per-step products bypass BLAS (blas.py)."""
     N, H = c0.shape
     dprev_h = np.empty((N, H), dh.dtype)  # da_t @ Wh.T
     Wh_T = np.ascontiguousarray(Wh.T)

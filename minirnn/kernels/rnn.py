@@ -47,8 +47,8 @@ def rnn_forward_loop(x, Wx, Wh, b, rmask, steps, hs, ax, loop_below):
     """x: (T, N, D); rmask: (N, H) recurrent-dropout mask or (0, 0); steps: (T, N) bool, False
     where a row skips the step and carries its state.
     hs: (T+1, N, H) holds h0 in slot 0 on entry; writes the state after step t into slot t+1.
-    Scratch: ax: (T, N, H). loop_below: rows below which
-    the per-step products bypass BLAS (blas.py)."""
+    Scratch: ax: (T, N, H).
+    loop_below: rows below which the per-step products bypass BLAS (blas.py)."""
     T, N, _ = x.shape
     project_inputs(x, Wx, b, ax)  # x_t @ Wx + b for every step
     a_h = np.empty((N, Wh.shape[1]), x.dtype)  # (h_{t-1} * m) @ Wh of the current step
@@ -79,8 +79,8 @@ def rnn_backward_kernel(dh, x, h0, h, h0_rec, h_rec, Wx, Wh, rmask, steps, dh_ne
     """BPTT on time-major arrays. dh, h: (T, N, H); h0_rec, h_rec: the states as the recurrent
     product read them (times the recurrent mask rmask); dh_next: (N, H) holds the gradient on the
     final state and is updated in place, step by step, into dh0. Scratch: da: (T, N, H).
-    Writes dx: (T, N, D), dWx, dWh, db. loop_below: rows below which
-    the per-step products bypass BLAS (blas.py)."""
+    Writes dx: (T, N, D), dWx, dWh, db.
+    loop_below: rows below which the per-step products bypass BLAS (blas.py)."""
     N, H = h0.shape
     dprev_h = np.empty((N, H), dh.dtype)  # da_t @ Wh.T
     Wh_T = np.ascontiguousarray(Wh.T)
