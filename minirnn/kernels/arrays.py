@@ -33,7 +33,7 @@ MALLOC_SETTINGS = {"M_TRIM_THRESHOLD": (-1, 64 << 20), "M_MMAP_THRESHOLD": (-3, 
 
 def keep_freed_memory():
     """Let glibc's malloc keep freed blocks of up to 32 MiB for reuse instead of handing their
-    pages back to the OS. Returns the settings applied ({} when none were).
+    pages back to the OS.
 
     By default glibc serves every block over 128 KiB with a fresh mmap and trims the heap once
     128 KiB lie free at its top, so the arrays of each training step arrive as new pages, and
@@ -47,12 +47,12 @@ def keep_freed_memory():
     """
     if (any(name.startswith("MALLOC_") and name.endswith("_") for name in os.environ)
             or "glibc.malloc" in os.environ.get("GLIBC_TUNABLES", "")):
-        return {}
+        return
     mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
     if mallopt is None:
-        return {}
-    return {name: value for name, (param, value) in MALLOC_SETTINGS.items()
-            if mallopt(param, value) == 1}
+        return
+    for param, value in MALLOC_SETTINGS.values():
+        mallopt(param, value)
 
 
 def kernel_dtype(x):

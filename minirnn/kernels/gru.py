@@ -153,8 +153,8 @@ def gru_forward(x, h0, Wx, Wh, b, bhn, mask=None, recurrent_mask=None):
     recurrent_mask: None or (N, H).
 
     Returns h: (N, T, H) and the cache {x, h0, Wx, Wh, rzn, hn, h, mask, recurrent_mask}. Arrays
-    are float32 or
-    float64 as x; h and the cache's sequences are (N, T, ...) views of time-major data.
+    are float32 or float64 as x; h and the cache's sequences are (N, T, ...) views of time-major
+    data.
     """
     mask = check_forward_inputs(x, {"h0": h0}, Wx, Wh, gates=3, mask=mask)
     return gru_forward_trusted(x, h0, Wx, Wh, b, bhn, mask, recurrent_mask)

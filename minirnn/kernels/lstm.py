@@ -151,8 +151,8 @@ def lstm_forward(x, h0, c0, Wx, Wh, b, mask=None, recurrent_mask=None):
     recurrent_mask: None or (N, H).
 
     Returns h: (N, T, H) and the cache {x, h0, c0, Wx, Wh, ifgo, c, tanh_c, h, mask,
-    recurrent_mask}. Arrays are
-    float32 or float64 as x; h and the cache's sequences are (N, T, ...) views of time-major data.
+    recurrent_mask}. Arrays are float32 or float64 as x; h and the cache's sequences are
+    (N, T, ...) views of time-major data.
     """
     mask = check_forward_inputs(x, {"h0": h0, "c0": c0}, Wx, Wh, gates=4, mask=mask)
     return lstm_forward_trusted(x, h0, c0, Wx, Wh, b, mask, recurrent_mask)

@@ -100,8 +100,7 @@ def rnn_forward(x, h0, Wx, Wh, b, mask=None, recurrent_mask=None):
     recurrent_mask: None or (N, H).
 
     Returns h: (N, T, H) and the cache {x, h0, h, Wx, Wh, mask, recurrent_mask}. Arrays are
-    float32 or float64
-    as x; h and the cached x are (N, T, ...) views of time-major data.
+    float32 or float64 as x; h and the cached x are (N, T, ...) views of time-major data.
     """
     mask = check_forward_inputs(x, {"h0": h0}, Wx, Wh, gates=1, mask=mask)
     return rnn_forward_trusted(x, h0, Wx, Wh, b, mask, recurrent_mask)
