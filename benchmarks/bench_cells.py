@@ -38,6 +38,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
 from minirnn import StackedRNN  # noqa: E402
+from minirnn.allocator import keep_freed_memory  # noqa: E402
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 DTYPES = {"float32": np.float32, "float64": np.float64}
@@ -406,6 +407,7 @@ def report(args, rows, roofline, machine, seconds):
 
 def main(argv=None):
     args = parse_args(argv)
+    keep_freed_memory()  # as fit does: training steps reuse freed memory (minirnn/allocator.py)
     start = time.perf_counter()
     machine = machine_description()
     print("\n".join(machine))

@@ -51,7 +51,7 @@ def scores(forecast, actual):
 
 def layer_outputs(cache):
     """[layer 1 output (T, H), layer 2 output (T, H)] of the single sequence of a forward run."""
-    outputs = cache["layers"]["lstm"]["net"]["outputs"]
+    outputs = cache.layers["lstm"].outputs
     return [outputs[l][0] for l in (1, 2)]
 
 
@@ -59,13 +59,13 @@ def forecast(model, z, mean, std, passengers):
     """Recursive 24-month forecast of the passenger counts and the per-step hidden states of
     every layer (from the run over the history and the fed-back predictions)."""
     out, cache = model.forward(z[None, :, None])  # warm up on the whole history of z
-    states, prediction = cache["final_states"]["lstm"], out[0, -1, 0]
+    states, prediction = cache.final_states["lstm"], out[0, -1, 0]
     hidden = [layer_outputs(cache)]
     log_y = list(np.log(passengers[:HISTORY]))
     for t in range(HISTORY, HISTORY + HORIZON):
         log_y.append(log_y[t - SEASON] + prediction * std + mean)  # y_t = y_{t-12} exp(d_t)
         out, cache = model.forward(np.array([[[prediction]]]), initial_states={"lstm": states})
-        states, prediction = cache["final_states"]["lstm"], out[0, -1, 0]
+        states, prediction = cache.final_states["lstm"], out[0, -1, 0]
         hidden.append(layer_outputs(cache))
     layer_states = [np.concatenate([h[l] for h in hidden]) for l in (0, 1)]  # (T, H) per layer
     return np.exp(log_y[HISTORY:]), layer_states

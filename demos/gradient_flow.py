@@ -119,7 +119,7 @@ def auxiliary_comparison(out, backend, rng):
         net = scale_parameters(StackedRNN("rnn", D, [H] * L, seed=0, backend=backend),
                                weight_scale, bias_scale)
         _, _, cache = net.forward(x)
-        saturated = np.mean([np.mean(np.abs(cache["outputs"][l]) > 0.95) for l in range(1, L + 1)])
+        saturated = np.mean([np.mean(np.abs(cache.outputs[l]) > 0.95) for l in range(1, L + 1)])
         r = results[regime] = compare_auxiliary_losses(net, x, aux_layers=range(2, L))
         print(f"  {regime}: {saturated:.0%} of units have |h| > 0.95\n"
               f"    layer-1 parameter gradient norm {r['without'][0]:.3g} (top loss only) -> "

@@ -90,7 +90,7 @@ def plot(results, models, split, out_dir):
     fig, axes = plt.subplots(len(models), len(HIDDEN), figsize=(4.2 * len(HIDDEN), 4 * len(models)))
     for row, (name, model) in enumerate(models.items()):
         _, cache = model.forward(x, mask)
-        for l, states in enumerate(cache["final_states"][name], start=1):
+        for l, states in enumerate(cache.final_states[name], start=1):
             h = states["h"][0]  # (N, H): the state after each utterance's last real frame
             centred = h - h.mean(axis=0)
             _, _, axes_t = np.linalg.svd(centred, full_matrices=False)

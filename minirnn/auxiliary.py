@@ -62,7 +62,7 @@ def auxiliary_losses(cache, heads, weight=1.0):
     `net.backward(..., dlayers=dlayers)`) and head_grads {l: the head's own weighted gradients,
     or {}}.
     """
-    outputs = cache["outputs"]
+    outputs = cache.outputs
     losses, dlayers, head_grads = {}, {}, {}
     for l, head in heads.items():
         if l not in outputs or l == 0:

@@ -109,23 +109,51 @@ class GradientReport(dict):
         return "\n".join(lines)
 
 
-def check_model(net, x, initial_states=None, dlayers=True, h=1e-5, num_coords=None, seed=0):
+class BackendReports(dict):
+    """{backend: GradientReport} from checking one model on several backends, printed side by
+    side."""
+
+    def worst(self):
+        """(backend, name, error) of the largest relative error on any backend."""
+        backend = max(self, key=lambda b: self[b].worst()[1])
+        return (backend, *self[backend].worst())
+
+    def __str__(self):
+        names = list(next(iter(self.values())))
+        width = max(len(k) for k in names)
+        lines = [f"{'gradient of':<{width}}  " + "  ".join(f"{b:>9}" for b in self)]
+        lines += [f"{k:<{width}}  " + "  ".join(f"{r[k]:9.2e}" for r in self.values())
+                  for k in names]
+        backend, name, error = self.worst()
+        lines.append(f"worst: {name} {error:.2e} ({backend})")
+        return "\n".join(lines)
+
+
+def check_model(net, x, initial_states=None, dlayers=True, h=1e-5, num_coords=None, seed=0,
+                backend="numpy"):
     """Gradient-check a whole `StackedRNN`: every parameter, the input and the initial states.
 
     The loss is sum(dy * y) + sum over layers of sum(dstate * final state) (+ with dlayers=True a
     random gradient injected at every intermediate layer's output), with random dy, dstates and
     dlayers. Runs in float64 (a float32 net is checked through a float64 copy). initial_states
     defaults to random nonzero states so their gradients are checked too.
-    Returns a GradientReport {name: max relative error}.
+
+    backend: "numpy" (default: the reference you read, so an edit to a cell's step backward shows
+    here), "numba" (the kernels), or a tuple of both to check each. Returns a GradientReport
+    {name: max relative error}, or for a tuple a BackendReports {backend: GradientReport}.
     """
+    if isinstance(backend, (tuple, list)):
+        return BackendReports({b: check_model(net, x, initial_states, dlayers, h, num_coords,
+                                              seed, b) for b in backend})
     if net.dtype != np.float64:
         net = net.astype(np.float64)
     x = np.array(x, dtype=np.float64)
     rng = np.random.default_rng(seed)
     if initial_states is None:
         initial_states = net.random_states(x.shape[0], rng)
-    initial_states = [{k: np.array(v, dtype=np.float64) for k, v in s.items()} for s in initial_states]
-    y, states, cache = net.forward(x, initial_states)
+    initial_states = [{k: np.array(v, dtype=np.float64) for k, v in s.items()}
+                      for s in initial_states]
+    y, states, cache = net.forward(x, initial_states, backend=backend)
     dy = rng.standard_normal(y.shape)
     dstates = [{k: rng.standard_normal(v.shape) for k, v in s.items()} for s in states]
     widths = net.output_widths()
@@ -134,9 +162,9 @@ def check_model(net, x, initial_states=None, dlayers=True, h=1e-5, num_coords=No
     dx, grads, dinitial = net.backward(dy, cache, dstates, injected, return_dinitial=True)
 
     def f():
-        y, states, cache = net.forward(x, initial_states)
+        y, states, cache = net.forward(x, initial_states, backend=backend)
         outputs = [y] + [s[k] for s in states for k in sorted(s)]
-        outputs += [cache["outputs"][l] for l in injected] if injected else []
+        outputs += [cache.outputs[l] for l in injected] if injected else []
         return outputs
 
     dout = [dy] + [s[k] for s in dstates for k in sorted(s)]

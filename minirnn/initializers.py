@@ -1,9 +1,9 @@
-"""Parameter initialisation for one recurrent layer direction.
+"""Parameter initialisation for one recurrent layer direction, and for a whole stack.
 
 Default: PyTorch's scheme, every weight and bias drawn from U(-1/sqrt(H), 1/sqrt(H)).
 Options: orthogonal recurrent blocks (each H x H gate block of Wh an orthogonal matrix, which
-keeps the linear part of the temporal Jacobian norm-preserving at the start of training) and an
-LSTM forget-gate bias offset (Jozefowicz et al. 2015 recommend 1.0).
+keeps the linear part of the temporal Jacobian norm-preserving at the start of training) and a
+forget-gate bias offset for a cell that has one, the LSTM (Jozefowicz et al. 2015 recommend 1.0).
 """
 import numpy as np
 
@@ -26,6 +26,21 @@ def init_cell_params(spec, input_size, hidden_size, rng, dtype, init="uniform", 
               for name, shape in spec.param_shapes(input_size, H).items()}
     if init == "orthogonal":
         params["Wh"] = np.concatenate([orthogonal(H, rng) for _ in range(spec.gates)], axis=1)
-    if spec.name == "lstm":
-        params["b"][H:2 * H] += forget_bias  # gate order i, f, g, o
+    if spec.forget_gate is not None:
+        block = spec.sigmoid_gates[spec.forget_gate]
+        params["b"][block * H:(block + 1) * H] += forget_bias
     return {name: p.astype(dtype) for name, p in params.items()}
+
+
+def init_stack_params(net, seed, init="uniform", forget_bias=0.0):
+    """Every parameter of the StackedRNN `net`, {"layers.<l>.<direction>.<name>": array}, drawn
+    layer by layer and direction by direction from one generator seeded with `seed`."""
+    rng = np.random.default_rng(seed)
+    widths = [net.input_size] + net.output_widths()
+    params = {}
+    for l in range(1, net.num_layers + 1):
+        for d in net.directions:
+            layer = init_cell_params(net.spec, widths[l - 1], net.hidden_sizes[l - 1], rng,
+                                     net.dtype, init=init, forget_bias=forget_bias)
+            params.update(zip(net.param_keys(l, d), layer.values()))
+    return params

@@ -20,18 +20,35 @@ of a recurrent layer: "rnn", "lstm", "gru"), with "_2", "_3", ... for repeats.
 
 A (N, T) mask (True = real step, False = padding) goes to every recurrent layer. It stays
 attached to the output while the output is still a sequence; a recurrent layer with
-return_sequences=False consumes it. `cache["output_mask"]` is what is left, which the training
+return_sequences=False consumes it. `cache.output_mask` is what is left, which the training
 loop passes to the loss (a masked sequence loss when the model outputs sequences).
+
+The cache is one level deep per layer: `cache.layers["lstm"]` is that recurrent layer's
+StackCache, so `cache.layers["lstm"].outputs[2]` is its second layer's output sequence.
 """
+from dataclasses import dataclass
+
 from .layers import Dense, Embedding
+
+
+@dataclass
+class ModelCache:
+    """What `Sequential.forward` keeps. layers: {layer name: that layer's cache (a StackCache for
+    a Recurrent layer, a dict for Embedding and Dense)}; final_states: {recurrent layer name: its
+    final states (the layout of StackedRNN.zero_states)}; output_mask: the (N, T) mask if the
+    output is still a sequence, else None."""
+    layers: dict
+    final_states: dict
+    output_mask: object
 
 
 class Recurrent:
     """Adapter that makes a `StackedRNN` a layer of `Sequential`.
 
     forward(x, mask=None, initial_states=None, train=False, rng=None) calls
-    net.forward(x, initial_states, ...) and keeps its final states in the cache (for stateful,
-    truncated BPTT); backward(dout, cache) calls net.backward and returns (dx, grads).
+    net.forward(x, initial_states, ...) and returns its output and its StackCache (whose
+    final_states serve stateful, truncated BPTT); backward(dout, cache) calls net.backward and
+    returns (dx, grads).
     `params` is the net's own dict, so optimizer updates reach the net.
     """
 
@@ -49,14 +66,13 @@ class Recurrent:
 
     def forward(self, x, mask=None, initial_states=None, train=False, rng=None):
         """x: (N, T, D); mask: None or (N, T) bool (False = padded step); train: dropout on,
-        drawn from rng. Returns y ((N, T, W_L) or (N, W_L)) and the cache, whose
-        "final_states" are the net's final states (the layout of net.zero_states)."""
-        y, states, net_cache = self.net.forward(x, initial_states, mask=mask, train=train, rng=rng)
-        return y, {"net": net_cache, "final_states": states}
+        drawn from rng. Returns y ((N, T, W_L) or (N, W_L)) and the net's StackCache."""
+        y, _, cache = self.net.forward(x, initial_states, mask=mask, train=train, rng=rng)
+        return y, cache
 
     def backward(self, dout, cache):
         """dout: the gradient on y. Returns dx: (N, T, D) and grads (keys of net.params)."""
-        return self.net.backward(dout, cache["net"])
+        return self.net.backward(dout, cache)
 
     def __repr__(self):
         return f"Recurrent({self.net!r})"
@@ -108,8 +124,8 @@ class Sequential:
         """x: the first layer's input ((N, T) token ids or (N, T, D)); mask: None or (N, T) bool;
         initial_states: None or {recurrent layer name: its initial states}.
 
-        Returns out and the cache; cache["final_states"] = {recurrent layer name: final states},
-        cache["output_mask"] = the mask if the output is still a sequence, else None.
+        Returns out and a ModelCache: final_states = {recurrent layer name: final states},
+        output_mask = the mask if the output is still a sequence, else None.
         """
         initial_states = initial_states or {}
         unknown = set(initial_states) - {n for n, l in self.layers.items() if isinstance(l, Recurrent)}
@@ -120,18 +136,18 @@ class Sequential:
         for name, layer in self.layers.items():
             if isinstance(layer, Recurrent):
                 out, caches[name] = layer.forward(out, mask, initial_states.get(name), train, rng)
-                final_states[name] = caches[name]["final_states"]
+                final_states[name] = caches[name].final_states
                 mask = mask if layer.net.return_sequences else None
             else:
                 out, caches[name] = layer.forward(out)
-        return out, {"layers": caches, "final_states": final_states, "output_mask": mask}
+        return out, ModelCache(caches, final_states, mask)
 
     def backward(self, dout, cache):
         """dout: gradient on the output. Returns dx (None when the first layer is an Embedding)
         and grads with exactly the keys of `params`."""
         grads = {}
         for name in reversed(list(self.layers)):
-            dout, layer_grads = self.layers[name].backward(dout, cache["layers"][name])
+            dout, layer_grads = self.layers[name].backward(dout, cache.layers[name])
             grads.update({f"{name}.{key}": g for key, g in layer_grads.items()})
         return dout, {key: grads[key] for key in self.params}
 

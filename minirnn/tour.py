@@ -3,6 +3,9 @@
 Each stop is a function that prints what it shows, writes its figure (if any) into the output
 folder and returns a one-line summary. The stops run in order under a progress bar; together they
 take a minute or two on 2 cores (the first run also compiles the Numba kernels, which are cached).
+Each stop says which backend it runs: the tools a learner reads and checks with (gradient checks,
+Jacobians) run the NumPy reference; running and training a network use the Numba kernels. How fast
+either is belongs to benchmarks/, not here.
 """
 import pathlib
 import time
@@ -13,7 +16,7 @@ from .stack import StackedRNN
 
 
 def stop_forward_backward(out_dir):
-    """Build a 2-layer LSTM with widths [3, 2], run it forward and backward."""
+    """Build a 2-layer LSTM with widths [3, 2], run it forward and backward (numba backend)."""
     net = StackedRNN("lstm", input_size=3, hidden_sizes=[3, 2], seed=0)
     x = np.random.default_rng(0).standard_normal((4, 10, 3))
     y, states, cache = net.forward(x)
@@ -26,48 +29,46 @@ def stop_forward_backward(out_dir):
 
 
 def stop_gradient_check(out_dir):
-    """Check every gradient of the stack against centered finite differences."""
+    """Check every gradient of the stack against centered finite differences (both backends)."""
     from .gradcheck import check_model
 
     net = StackedRNN("lstm", input_size=3, hidden_sizes=[3, 2], seed=0)
-    report = check_model(net, np.random.default_rng(1).standard_normal((2, 6, 3)))
-    print("  " + str(report).replace("\n", "\n  "))
-    name, error = report.worst()
-    return f"gradient check: worst relative error {error:.1e} ({name})"
+    x = np.random.default_rng(1).standard_normal((2, 6, 3))
+    reports = check_model(net, x, backend=("numpy", "numba"))
+    print("  check_model runs the NumPy reference by default (an edit to lstm_step_backward "
+          "shows here);\n  backend=('numpy', 'numba') checks the kernels as well:")
+    print("  " + str(reports).replace("\n", "\n  "))
+    backend, name, error = reports.worst()
+    return f"gradient check: worst relative error {error:.1e} ({name}, {backend})"
 
 
 def training_step(net, x, backend):
     """Forward, a loss sum(y), and backward; returns y, dx and every gradient."""
     y, _, cache = net.forward(x, backend=backend)
-    dx, grads = net.backward(np.ones_like(y), cache, backend=backend)
+    dx, grads = net.backward(np.ones_like(y), cache)
     return [y, dx, *grads.values()]
 
 
 def stop_backends(out_dir):
-    """The Numba kernels compute what the NumPy reference computes, faster."""
+    """The Numba kernels compute what the NumPy reference computes (both backends)."""
     rng = np.random.default_rng(2)
     x = rng.standard_normal((32, 100, 64))
     worst, lines = 0.0, []
     for cell in ("rnn", "lstm", "gru"):
         net = StackedRNN(cell, 64, [64, 64], seed=0)
-        times, results = {}, {}
-        for backend in ("numba", "numpy"):
-            results[backend] = training_step(net, x, backend)  # compiles or loads the kernels
-            start = time.perf_counter()
-            training_step(net, x, backend)
-            times[backend] = time.perf_counter() - start
-        error = max(np.max(np.abs(a - b)) for a, b in zip(*results.values()))
+        results = [training_step(net, x, backend) for backend in ("numba", "numpy")]
+        error = max(np.max(np.abs(a - b)) for a, b in zip(*results))
         worst = max(worst, error)
-        lines.append(f"  {cell:4s}: numba {1e3 * times['numba']:7.1f} ms, numpy "
-                     f"{1e3 * times['numpy']:7.1f} ms (x{times['numpy'] / times['numba']:.1f}); "
-                     f"max |numba - numpy| = {error:.1e}")
-    print("  one training step, 2 layers, H = D = 64, batch 32, T = 100, float64:")
+        lines.append(f"  {cell:4s}: max |numba - numpy| over y, dx and every gradient = {error:.1e}")
+    print("  one training step, 2 layers, H = D = 64, batch 32, T = 100, float64 "
+          "(timings: benchmarks/bench_cells.py):")
     print("\n".join(lines))
     return f"numba and numpy backends agree to {worst:.0e}"
 
 
 def stop_gradient_flow(out_dir):
-    """Where the gradient goes: the (layer x time) gradient-flow map, with and without skips."""
+    """Where the gradient goes: the (layer x time) gradient-flow map, with and without skips
+    (numpy backend)."""
     from .jacobians import gradient_flow
     from .plot import plot_gradient_flow
 
@@ -87,14 +88,15 @@ def stop_gradient_flow(out_dir):
 
 
 def stop_vanishing_products(out_dir):
-    """Vanishing products: how fast d s_T / d s_t shrinks with the span, per cell."""
+    """Vanishing products: how fast d s_T / d s_t shrinks with the span, per cell (numpy
+    backend)."""
     from .jacobians import decay_rate, product_norms, singular_values, step_jacobians
     from .plot import plot_vanishing_products
 
     x = np.random.default_rng(4).standard_normal((8, 60, 4))
     curves, rates = {}, {}
     for cell in ("rnn", "lstm", "gru"):
-        net = StackedRNN(cell, 4, [32], seed=0)
+        net = StackedRNN(cell, 4, [32], seed=0, backend="numpy")
         _, _, cache = net.forward(x)
         jacobians = step_jacobians(net, cache)
         norms = curves[cell] = product_norms(jacobians, layer=1)
@@ -108,7 +110,8 @@ def stop_vanishing_products(out_dir):
 
 
 def stop_fibonacci_paths(out_dir):
-    """Skip edges l-2 -> l: the gradient paths from layer L to layer 1 number Fibonacci(L)."""
+    """Skip edges l-2 -> l: the gradient paths from layer L to layer 1 number Fibonacci(L) (numpy
+    backend)."""
     from .jacobians import count_gradient_paths, path_decomposition
     from .plot import plot_gradient_paths
 
@@ -116,7 +119,7 @@ def stop_fibonacci_paths(out_dir):
     counts = [count_gradient_paths(StackedRNN("rnn", 1, [1] * L, skip="l-2"), L, 1)
               for L in layers]
     print(f"  paths from layer L to layer 1, L = 1..20 (counted on real models): {counts}")
-    net = StackedRNN("lstm", 4, [4] * 6, skip="l-2", seed=1)
+    net = StackedRNN("lstm", 4, [4] * 6, skip="l-2", seed=1, backend="numpy")
     _, _, cache = net.forward(np.random.default_rng(5).standard_normal((4, 5, 4)))
     decomposition = path_decomposition(net, cache, t=2)
     error = np.max(np.abs(decomposition.total - decomposition.full))
@@ -128,7 +131,8 @@ def stop_fibonacci_paths(out_dir):
 
 
 def stop_timescales(out_dir):
-    """A timescale probe: leaky integrators with known recurrence, probed per layer."""
+    """A timescale probe: leaky integrators with known recurrence, probed per layer (numpy
+    backend)."""
     from .analysis import frequency_response, impulse_response
     from .constructions import leaky_integrator_stack
     from .plot import plot_frequency_response, plot_impulse_response
@@ -150,7 +154,8 @@ def stop_timescales(out_dir):
 
 
 def stop_constructions(out_dir):
-    """Hand-built networks: a clocked parity tree and an LSTM bracket counter, checked exhaustively."""
+    """Hand-built networks: a clocked parity tree and an LSTM bracket counter, checked exhaustively
+    (numpy backend)."""
     from .analysis import probe_layer
     from .constructions import balanced_brackets, parity_tree
     from .data.tasks import all_bit_strings, random_brackets
@@ -175,7 +180,7 @@ def stop_constructions(out_dir):
 
 
 def stop_training(out_dir):
-    """A short training run: a 2-layer LSTM separates a slow and a fast signal."""
+    """A short training run: a 2-layer LSTM separates a slow and a fast signal (numba backend)."""
     from .data.tasks import two_timescale
     from .layers import Dense
     from .model import Recurrent, Sequential
@@ -212,7 +217,7 @@ def run_tour(out_dir="minirnn-tour"):
     bar = tqdm(STOPS, desc="minirnn tour", unit="stop")
     for stop in bar:
         with tqdm.external_write_mode():  # lift the bar while the stop prints
-            print(f"\n== {stop.__doc__.splitlines()[0]}")
+            print(f"\n== {' '.join(stop.__doc__.split())}")
             start = time.perf_counter()
             summaries.append(stop(out_dir))
             print(f"   ({time.perf_counter() - start:.1f} s)")

@@ -10,7 +10,7 @@ One update of `fit`, in the order STYLE.md asks for (backward returns exact grad
 clips and steps):
 
     out, cache = model.forward(x_batch, mask, train=True, rng=rng)
-    loss, dout = loss_fn(out, y_batch, cache["output_mask"])
+    loss, dout = loss_fn(out, y_batch, cache.output_mask)
     _, grads   = model.backward(dout, cache)
     grads, norm = clip_grad_norm(grads, clip_norm)          # if clip_norm is given
     optimizer.step(model.params, grads)
@@ -22,6 +22,7 @@ Full BPTT (over the whole sequence) is the default.
 """
 import numpy as np
 
+from .allocator import keep_freed_memory
 from .cells.masking import check_mask
 from .losses import LOSSES
 from .optim import Adam, clip_grad_norm, global_norm
@@ -149,7 +150,7 @@ def run(model, x, mask=None, batch_size=256):
     for idx in batches(len(x), batch_size):
         out, cache = model.forward(x[idx], None if mask is None else mask[idx])
         outs.append(out)
-        masks.append(cache["output_mask"])
+        masks.append(cache.output_mask)
     output_mask = None if masks[0] is None else np.concatenate(masks)
     return np.concatenate(outs), output_mask
 
@@ -182,7 +183,8 @@ def fit(model, loss, train, val=None, optimizer=None, epochs=10, batch_size=32, 
     with restore_best the parameters of its best epoch are put back at the end.
     shuffle, seed: the order of the sequences each epoch (and the dropout masks) come from
     np.random.default_rng(seed).  truncate_bptt: None (full BPTT) or a window length k.
-    progress: a tqdm bar per epoch.
+    progress: a tqdm bar per epoch. Before the first step, fit calls
+    `allocator.keep_freed_memory()`, a process-wide malloc setting (see allocator.py).
 
     Returns the history: {"train_loss", "val_loss", "train_metric", "val_metric", "lr": lists
     per epoch; "grad_norm": {layer: per-epoch mean gradient norm before clipping}, "grad_norm_total";
@@ -191,6 +193,7 @@ def fit(model, loss, train, val=None, optimizer=None, epochs=10, batch_size=32, 
     """
     x, y, mask = unpack("train", train)
     val = None if val is None else unpack("val", val)
+    keep_freed_memory()  # reuse freed blocks: no page faults per step (allocator.py)
     loss_fn = resolve("loss", loss, LOSSES)
     metric_fn = None if metric is None else resolve("metric", metric, METRICS)
     optimizer = optimizer or Adam(lr=1e-3)
@@ -220,8 +223,8 @@ def fit(model, loss, train, val=None, optimizer=None, epochs=10, batch_size=32, 
             yb = yb[:, window] if truncate_bptt is not None else yb
             mb = None if mask is None else mask[idx][:, window]
             out, cache = model.forward(xb, mb, initial_states=carried, train=True, rng=rng)
-            carried = cache["final_states"]  # plain arrays: no gradient flows between windows
-            batch_loss, dout = loss_fn(out, yb, cache["output_mask"])
+            carried = cache.final_states  # plain arrays: no gradient flows between windows
+            batch_loss, dout = loss_fn(out, yb, cache.output_mask)
             _, grads = model.backward(dout, cache)
             layer_norms.append(group_norms(grads))  # before clipping: the true gradient
             total_norms.append(global_norm(grads))
@@ -231,7 +234,7 @@ def fit(model, loss, train, val=None, optimizer=None, epochs=10, batch_size=32, 
             sums["loss"] += batch_loss * len(idx)
             sums["count"] += len(idx)
             if metric_fn is not None:
-                sums["metric"] += metric_fn(out, yb, cache["output_mask"]) * len(idx)
+                sums["metric"] += metric_fn(out, yb, cache.output_mask) * len(idx)
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix(loss=f"{sums['loss'] / sums['count']:.4f}", refresh=False)

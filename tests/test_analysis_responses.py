@@ -158,7 +158,7 @@ def test_clamped_gates_hold_their_value_and_change_the_memory(rng):
     x = rng.standard_normal((2, 6, 2))
     half = clamp_gate(net, 1, "f", 0.3)
     _, _, cache = half.forward(x)
-    np.testing.assert_allclose(cache["layers"][1]["fwd"]["ifgo"][..., 3:6], 0.3, rtol=1e-12)
+    np.testing.assert_allclose(cache.layers[1]["fwd"]["ifgo"][..., 3:6], 0.3, rtol=1e-12)
     # forget gate open and no recurrent matrix: a kick to c is never forgotten
     keeper = clamp_gate(lesion_recurrence(net, 1), 1, "f", "open")
     r = impulse_response(keeper, num_steps=40, state="c")

@@ -49,7 +49,7 @@ def test_auxiliary_gradients_are_the_gradient_of_the_total_loss():
     y, _, cache = net.forward(x)
     losses, dlayers, head_grads = auxiliary_losses(cache, heads, weight=0.3)
     assert set(dlayers) == {1, 2} and set(head_grads[1]) == {"W", "b"}
-    assert losses[1] == pytest.approx(0.3 * heads[1](cache["outputs"][1])[0])
+    assert losses[1] == pytest.approx(0.3 * heads[1](cache.outputs[1])[0])
     _, grads = net.backward(top(y)[1], cache, dlayers=dlayers)
     errors = check_gradients(total_loss, net.params, grads, np.array(1.0), num_coords=6)
     assert max(errors.values()) < 1e-7, errors

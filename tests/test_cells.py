@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from minirnn.cells import (CELLS, gru_step_backward, gru_step_forward, lstm_step_backward,
-                           lstm_step_forward, rnn_step_backward, rnn_step_forward)
+                           lstm_step_forward, rnn_step_backward, rnn_step_forward,
+                           sequence_backward, sequence_forward, step_cache)
 from minirnn.gradcheck import check_gradients
 
 from conftest import random_cell_params, random_states
@@ -119,3 +120,35 @@ def test_float32_agrees_with_float64(cell, rng):
         results[dtype] = [h, *grads]
     for a64, a32 in zip(results[np.float64], results[np.float32]):
         assert np.max(np.abs(a64 - a32)) <= 1e-5 * max(1.0, np.max(np.abs(a64)))
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_step_cache_reads_back_what_each_step_forward_cached(cell, rng):
+    """The sequence cache keeps every entry of every step's cache: read back at step t, each is
+    the value the step forward produced there (one copy of the maths: BPTT calls the step
+    backward on exactly these)."""
+    spec = CELLS[cell]
+    x = rng.standard_normal((N, T, D))
+    params = list(random_cell_params(cell, D, H, rng).values())
+    states = list(random_states(cell, N, H, rng).values())
+    rmask = rng.choice([0.0, 2.0], size=(N, H))
+    _, cache = spec.forward(x, *states, *params, recurrent_mask=rmask)
+    for t in range(T):
+        *states, expected = spec.step_forward(x[:, t], *states, *params, rmask)
+        stored = step_cache(spec, cache, t)
+        for key, value in expected.items():
+            np.testing.assert_array_equal(stored[key], value, err_msg=f"{key} at t={t}")
+
+
+def test_sequence_functions_say_what_they_take(rng):
+    spec = CELLS["lstm"]
+    x, h0 = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 5))
+    params = random_cell_params("lstm", 4, 5, rng).values()
+    with pytest.raises(TypeError, match=r"take x, then the initial states \('h', 'c'\), then "
+                                        r"the parameters \('Wx', 'Wh', 'b'\); got 4 arrays"):
+        sequence_forward(spec, x, h0, *params)
+    h, cache = spec.forward(x, h0, h0, *params)
+    with pytest.raises(ValueError, match=r"dh must have shape \(2, 3, 5\)"):
+        sequence_backward(spec, h[:, :2], cache)
+    with pytest.raises(ValueError, match=r"dcT must have shape \(2, 5\)"):
+        sequence_backward(spec, h, cache, None, h0[:1])

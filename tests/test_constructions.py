@@ -92,5 +92,5 @@ def test_layer_2_cell_state_is_a_linear_depth_counter(rng):
     assert probe.r2_test > 0.99
     assert probe.weights[0, 0] == pytest.approx(1 / construction.depth_scale, rel=1e-9)
     _, _, cache = construction.net.forward(x)
-    np.testing.assert_allclose(cache["layers"][2]["fwd"]["c"][..., 0],
+    np.testing.assert_allclose(cache.layers[2]["fwd"]["c"][..., 0],
                                construction.depth_scale * depth, atol=1e-9)

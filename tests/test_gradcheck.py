@@ -64,3 +64,59 @@ def test_check_model_sparse_mode_and_float32_net(rng):
     report = check_model(net, rng.standard_normal((2, 3, 3)), num_coords=4)
     assert report.worst()[1] < 1e-6
     assert net.params["layers.1.fwd.Wx"].dtype == np.float32  # the net itself is untouched
+
+
+EDITED_RUN = """
+import json, numpy as np
+from minirnn import StackedRNN
+from minirnn.gradcheck import check_model
+net = StackedRNN("lstm", 2, [3, 3], seed=0)          # the default backend is numba ...
+x = np.random.default_rng(0).standard_normal((2, 4, 2))
+print(json.dumps({"net backend": net.backend, **check_model(net, x)}))  # ... check_model: numpy
+"""
+
+
+def test_an_edit_to_the_reference_step_backward_shows_in_check_model(tmp_path):
+    """A learner edits lstm_step_backward in a copy of the package (the output gate's gradient
+    halved) and runs check_model with no options on a network whose default backend is numba:
+    the report shows the bug, in the top layer's parameters and in everything below them. (The
+    kernels are not used, so nothing needs compiling.)"""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import minirnn
+
+    package = Path(minirnn.__file__).parent
+    shutil.copytree(package, tmp_path / "minirnn", ignore=shutil.ignore_patterns("__pycache__"))
+    source = tmp_path / "minirnn" / "cells" / "lstm.py"
+    text = source.read_text()
+    line = '    do = dnext_h * cache["tanh_c"]\n'
+    assert text.count(line) == 1
+    source.write_text(text.replace(line, '    do = 0.5 * dnext_h * cache["tanh_c"]\n'))
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    env.pop("MINIRNN_BACKEND", None)
+    result = subprocess.run([sys.executable, "-c", EDITED_RUN], env=env, check=True,
+                            capture_output=True, text=True, cwd=tmp_path)
+    report = json.loads(result.stdout)
+    assert report.pop("net backend") == "numba"
+    assert report["layers.2.fwd.b"] > 1e-2 and report["x"] > 1e-2, report
+    intact = check_model(StackedRNN("lstm", 2, [3, 3], seed=0),
+                         np.random.default_rng(0).standard_normal((2, 4, 2)))
+    assert max(intact.values()) < 1e-7
+
+
+def test_check_model_on_both_backends_reports_each(rng):
+    net = StackedRNN("gru", 2, [3, 2], seed=1)
+    x = rng.standard_normal((2, 4, 2))
+    reports = check_model(net, x, backend=("numpy", "numba"))
+    assert list(reports) == ["numpy", "numba"]
+    assert set(reports["numpy"]) == set(reports["numba"]) == set(check_model(net, x))
+    backend, name, error = reports.worst()
+    assert error == max(max(r.values()) for r in reports.values()) and error < 1e-6
+    assert error == reports[backend][name]
+    lines = str(reports).splitlines()
+    assert lines[0].split()[-2:] == ["numpy", "numba"] and lines[-1].endswith(f"({backend})")

@@ -24,10 +24,11 @@ from minirnn.cells.lstm import (lstm_backward, lstm_forward, lstm_step_forward,
 from minirnn.cells.rnn import rnn_backward, rnn_forward, rnn_step_forward, rnn_step_jacobians
 from minirnn.gradcheck import numerical_gradient, relative_error
 from minirnn.jacobians import (backpropagate, count_gradient_paths, decay_rate, gradient_flow,
-                               gradient_paths, lstm_state_blocks, output_jacobian,
+                               gradient_paths, output_jacobian,
                                path_decomposition, product_norms, sequence_jacobians,
                                singular_values, step_jacobians, temporal_product)
-from minirnn.jacobians.steps import state_jacobians
+from minirnn.jacobians.steps import state_blocks, state_jacobians
+from minirnn.stack import last_step_backward
 
 CELLS = ("rnn", "lstm", "gru")
 TOL = 1e-7  # finite differences in float64 with h = 1e-5
@@ -73,7 +74,7 @@ def restart_states(net, cache, u):
     """Every layer's states after step u of a unidirectional run (u = -1: the initial states)."""
     states = []
     for l in range(1, net.num_layers + 1):
-        layer = cache["layers"][l]["fwd"]
+        layer = cache.layers[l]["fwd"]
         states.append({name: (layer[name + "0"] if u < 0 else layer[name][:, u])[None].copy()
                        for name in net.spec.state_names})
     return states
@@ -81,9 +82,9 @@ def restart_states(net, cache, u):
 
 def backward_row(net, cache, layer, t, i, dtype=np.float64):
     """net.backward for the loss out_t^layer[i] (summed over the batch)."""
-    g = np.zeros_like(cache["outputs"][layer], dtype=dtype)
+    g = np.zeros_like(cache.outputs[layer], dtype=dtype)
     g[:, t, i] = 1.0
-    dy = np.zeros_like(cache["outputs"][net.num_layers])
+    dy = np.zeros_like(cache.outputs[net.num_layers])
     return net.backward(dy, cache, dlayers={layer: g}, return_dinitial=True)
 
 
@@ -146,7 +147,7 @@ def test_one_step_jacobians_match_finite_differences(cell, recurrent_dropout):
     assert np.array_equal(temporal[:, :H, :H], named["dnext_h/dprev_h"])
     assert np.array_equal(inputs_jac[:, :H], named["dnext_h/dx"])
     if cell == "lstm":
-        for key, block in lstm_state_blocks(temporal).items():
+        for key, block in state_blocks(temporal, "lstm").items():
             assert np.array_equal(block, named[key]), key
 
 
@@ -183,7 +184,7 @@ def test_masked_steps_are_identity_and_products_match_cell_backward(cell):
 def state_after(net, cache, l, d, t):
     """State of layer l, direction d at original time t ({name: (N, H)}); t = -1 (fwd) or T (bwd)
     is the initial state."""
-    layer = cache["layers"][l][d]
+    layer = cache.layers[l][d]
     T = layer["x"].shape[1]
     k = t if d == "fwd" else T - 1 - t  # the step index in the order the cell ran
     return {name: layer[name + "0"] if k < 0 else layer[name][:, k]
@@ -203,7 +204,7 @@ def test_run_jacobians_match_finite_differences_bidirectional_with_skip(cell):
     assert jac.skip[(1, 3)] is jac.depth[3]
     l, H = 3, 3
     layer = copy_stack(net, l, l, net.output_widths()[1])
-    layer_input = cache["outputs"][2] + cache["outputs"][1]
+    layer_input = cache.outputs[2] + cache.outputs[1]
     for t in (0, 2, T - 1):
         x_t = layer_input[:, t:t + 1].copy()
         initial = [{name: np.stack([state_after(net, cache, l, "fwd", t - 1)[name],
@@ -246,7 +247,7 @@ def test_whole_run_products_match_backward_both_directions(cell):
                 dstates = [{} for _ in range(net.num_layers)]
                 dstates[l - 1] = {name: np.zeros(net.state_shape(l, N))}
                 dstates[l - 1][name][k, :, j] = 1.0
-                dy = np.zeros_like(cache["outputs"][2])
+                dy = np.zeros_like(cache.outputs[2])
                 _, _, dinitial = net.backward(dy, cache, dstates, return_dinitial=True)
                 row = np.concatenate([dinitial[l - 1][n][k] for n in net.spec.state_names], axis=1)
                 assert np.allclose(product[:, i], row, atol=1e-13), (l, d, i)
@@ -262,7 +263,7 @@ def test_span_products_match_backward_of_restarted_run(cell):
     _, _, cache = net.forward(x, net.random_states(N, rng))
     jac = step_jacobians(net, cache)
     _, _, rest = net.forward(x[:, u + 1:], restart_states(net, cache, u))
-    assert np.allclose(rest["outputs"][3], cache["outputs"][3][:, u + 1:], atol=1e-14)
+    assert np.allclose(rest.outputs[3], cache.outputs[3][:, u + 1:], atol=1e-14)
     H = net.hidden_sizes[l - 1]
     for t in (u, u + 1, T - 1):
         product = temporal_product(jac, l, u, t)
@@ -310,14 +311,14 @@ def test_gradient_on_every_state_matches_upper_stack_plus_restart(cell):
     initial = net.random_states(N, rng)
     y, _, cache = net.forward(x, initial)
     dy = rng.standard_normal(y.shape)
-    dlayers = {l: rng.standard_normal(cache["outputs"][l].shape) for l in (1, 2)}
+    dlayers = {l: rng.standard_normal(cache.outputs[l].shape) for l in (1, 2)}
     seeds = {l: g[:, None] for l, g in dlayers.items()}
     seeds[3] = dy[:, None]
     grid = backpropagate(net, step_jacobians(net, cache), seeds)
     for l in (1, 2, 3):
         if l < net.num_layers:
             upper = upper_stack(net, l)
-            up_cache = upper.forward(cache["outputs"][l], initial[l:])[2]
+            up_cache = upper.forward(cache.outputs[l], initial[l:])[2]
             from_above = upper.backward(dy, up_cache, dlayers={m - l: dlayers[m] for m in dlayers
                                                                if m > l} or None)[0]
         else:
@@ -355,7 +356,7 @@ def test_backpropagate_reproduces_backward_on_inputs_and_initial_states(cell, op
     mask = np.arange(T) < np.array([[5], [3], [4]])  # padded at the end
     y, _, cache = net.forward(x, net.random_states(N, rng), mask=mask, train=True, rng=rng)
     dy = rng.standard_normal(y.shape)
-    dl = {2: rng.standard_normal(cache["outputs"][2].shape)}
+    dl = {2: rng.standard_normal(cache.outputs[2].shape)}
     dx, _, dinitial = net.backward(dy, cache, dlayers=dl, return_dinitial=True)
     jac = step_jacobians(net, cache)
     grid = backpropagate(net, jac, {3: dy[:, None], 2: dl[2][:, None]})
@@ -367,7 +368,7 @@ def test_backpropagate_reproduces_backward_on_inputs_and_initial_states(cell, op
                 assert np.allclose(got[name], dinitial[l - 1][name][k], atol=1e-14)
     if "dropout" in options:
         assert set(jac.dropout) == {1, 2}
-        assert np.array_equal(jac.edges[(1, 2)], jac.depth[2] * cache["dropout"][1][:, :, None])
+        assert np.array_equal(jac.edges[(1, 2)], jac.depth[2] * cache.dropout[1][:, :, None])
 
 
 # ---- norms, singular values, validation -------------------------------------------------------
@@ -410,7 +411,7 @@ def test_gradient_flow_map():
     # with explicit gradients: the norm of what backpropagate returns, averaged over the batch
     y, _, cache = net.forward(x)
     dy = np.random.default_rng(11).standard_normal(y.shape)
-    dl = {1: np.random.default_rng(12).standard_normal(cache["outputs"][1].shape)}
+    dl = {1: np.random.default_rng(12).standard_normal(cache.outputs[1].shape)}
     flow = gradient_flow(net, x, dy=dy, dlayers=dl)
     states = backpropagate(net, step_jacobians(net, cache), {3: dy[:, None], 1: dl[1][:, None]})
     assert np.allclose(flow[0], np.linalg.norm(states.states[1]["fwd"][:, 0], axis=-1).mean(0))
@@ -431,8 +432,8 @@ def test_gradient_flow_bidirectional_lstm_and_summary_output():
     assert h.shape == (2, 5) and np.allclose(both ** 2, h ** 2 + c ** 2)
     grid = backpropagate(net, step_jacobians(net, cache), {2: np.zeros((1, 1, 5, 4))})
     assert not np.any(grid.states[2]["fwd"])  # sanity: no loss, no gradient
-    sequence_dy = np.zeros_like(cache["outputs"][2])
-    net.last_step_backward(dy, sequence_dy)
+    sequence_dy = np.zeros_like(cache.outputs[2])
+    last_step_backward(dy, sequence_dy, net.hidden_sizes[-1], net.bidirectional)
     assert np.allclose(h, gradient_flow(make_net("lstm", [2, 2], bidirectional=True), x,
                                         dy=sequence_dy))
 
@@ -512,10 +513,10 @@ def test_path_decomposition_sums_to_the_jacobian(L):
         assert np.array_equal(decomposition.total, np.broadcast_to(np.eye(3), (N, 3, 3)))
         return
     upper = upper_stack(net, 1)
-    up_cache = upper.forward(cache["outputs"][1], initial[1:])[2]
+    up_cache = upper.forward(cache.outputs[1], initial[1:])[2]
     rows = []
     for i in range(3):
-        dy = np.zeros_like(cache["outputs"][L])
+        dy = np.zeros_like(cache.outputs[L])
         dy[:, t, i] = 1.0
         rows.append(upper.backward(dy, up_cache)[0][:, t])
     witness = np.stack(rows, axis=1)  # (N, W_L, W_1)

@@ -1,20 +1,16 @@
 """The Numba kernels against the NumPy reference: the same outputs, caches and gradients (to 1e-12
 of each array's scale in float64), interchangeable caches, the same input checks; then whole
 stacks on both backends over a seeded random sweep of shapes; float32; backend selection."""
+import functools
 import itertools
-import os
-import platform
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from minirnn import StackedRNN
-from minirnn.backends import resolve_backend, sequence_functions
-from minirnn.cells import CELLS
+from minirnn.backends import resolve_backend
+from minirnn.cells import CELLS, sequence_backward, sequence_forward
 from minirnn.gradcheck import check_gradients
-from minirnn.kernels import KERNELS, TRUSTED_KERNELS
 from minirnn.kernels import blas, gru, lstm, rnn
 from minirnn.kernels.blas import FEW_ROWS
 from minirnn.kernels.products import small_matmul
@@ -23,6 +19,11 @@ from conftest import random_cell_params, random_states
 
 CELL_NAMES = ["rnn", "lstm", "gru"]
 TOL64 = 1e-12
+
+
+def kernels(cell):
+    """(forward, backward) of the cell's Numba kernels, as its CellSpec hands them out."""
+    return CELLS[cell].sequence_functions("numba")
 
 
 def scaled_error(actual, expected):
@@ -77,7 +78,7 @@ def test_kernel_matches_reference(cell, masked, finals_given, N, few_row_loop, r
     limit = FEW_ROWS if few_row_loop else 0
     for module in (rnn, lstm, gru):
         monkeypatch.setattr(module, "few_rows_limit", lambda: limit)
-    spec, (forward, backward) = CELLS[cell], KERNELS[cell]
+    spec, (forward, backward) = CELLS[cell], kernels(cell)
     T, D, H = 9, 5, 7
     x, states0, params, mask = cell_problem(cell, N, T, D, H, rng, masked=masked)
     rmask = rng.choice([0.0, 2.0], size=(N, H)) if recurrent_dropout else None
@@ -98,7 +99,7 @@ def test_kernel_matches_reference(cell, masked, finals_given, N, few_row_loop, r
 
 @pytest.mark.parametrize("cell", CELL_NAMES)
 def test_kernel_backward_matches_finite_differences(cell, rng):
-    forward, backward = KERNELS[cell]
+    forward, backward = kernels(cell)
     spec = CELLS[cell]
     N, T, D, H = 3, 5, 4, 5
     x, states0, params, mask = cell_problem(cell, N, T, D, H, rng, masked=True)
@@ -121,7 +122,7 @@ def test_kernel_backward_matches_finite_differences(cell, rng):
 @pytest.mark.parametrize("cell", CELL_NAMES)
 def test_kernel_accepts_reversed_views_and_leaves_inputs_alone(cell, rng):
     """The stack runs the reverse direction on x[:, ::-1] and dh[:, ::-1]."""
-    spec, (forward, backward) = CELLS[cell], KERNELS[cell]
+    spec, (forward, backward) = CELLS[cell], kernels(cell)
     x, states0, params, _ = cell_problem(cell, 3, 6, 4, 5, rng)
     x_rev = x[:, ::-1]
     h_ref, cache_ref = spec.forward(x_rev, *states0.values(), *params.values())
@@ -138,7 +139,7 @@ def test_kernel_accepts_reversed_views_and_leaves_inputs_alone(cell, rng):
 
 @pytest.mark.parametrize("cell", CELL_NAMES)
 def test_one_step_and_one_unit(cell, rng):
-    spec, (forward, backward) = CELLS[cell], KERNELS[cell]
+    spec, (forward, backward) = CELLS[cell], kernels(cell)
     x, states0, params, _ = cell_problem(cell, 1, 1, 1, 1, rng)
     h_ref, cache_ref = spec.forward(x, *states0.values(), *params.values())
     h, cache = forward(x, *states0.values(), *params.values())
@@ -149,7 +150,7 @@ def test_one_step_and_one_unit(cell, rng):
 
 @pytest.mark.parametrize("cell", CELL_NAMES)
 def test_float32_kernel_agrees_with_float64_reference(cell, rng):
-    spec, (forward, backward) = CELLS[cell], KERNELS[cell]
+    spec, (forward, backward) = CELLS[cell], kernels(cell)
     N, T, D, H = 4, 12, 6, 16
     x, states0, params, mask = cell_problem(cell, N, T, D, H, rng, masked=True)
     h_ref, cache_ref = spec.forward(x, *states0.values(), *params.values(), mask=mask)
@@ -167,7 +168,7 @@ def test_float32_kernel_agrees_with_float64_reference(cell, rng):
 
 @pytest.mark.parametrize("cell", CELL_NAMES)
 def test_kernel_rejects_what_the_reference_rejects(cell, rng):
-    spec, (forward, backward) = CELLS[cell], KERNELS[cell]
+    spec, (forward, backward) = CELLS[cell], kernels(cell)
     x, states0, params, _ = cell_problem(cell, 2, 3, 4, 5, rng)
     states, weights = list(states0.values()), list(params.values())
     bad_calls = {
@@ -197,14 +198,15 @@ def test_kernel_rejects_what_the_reference_rejects(cell, rng):
 
 
 @pytest.mark.parametrize("cell", CELL_NAMES)
-def test_trusted_kernels_still_check_what_keeps_the_loops_in_bounds(cell, rng):
-    """The stack's entry points skip the scans of values the stack has checked, but every shape
-    a compiled loop indexes with is still checked, with the public functions' messages."""
-    forward, backward = TRUSTED_KERNELS[cell]
+def test_checked_kernels_still_check_what_keeps_the_loops_in_bounds(cell, rng):
+    """With checked=True (the stack's calls) the kernels skip the scans of values the stack has
+    checked, but every shape a compiled loop indexes with is still checked, with the same
+    messages."""
+    forward, backward = (functools.partial(f, checked=True) for f in kernels(cell))
     x, states0, params, _ = cell_problem(cell, 2, 3, 4, 5, rng)
     states, weights = list(states0.values()), list(params.values())
     bad_forward_calls = {
-        "Wx must have shape": (x[:, :, :3], states, weights),
+        r"x must have shape \(N, T, 4\)": (x[:, :, :3], states, weights),
         "h0 must have shape": (x, [states[0][:1]] + states[1:], weights),
         "Wh must have shape": (x, states, [weights[0], weights[1][:, 1:]] + weights[2:]),
         "b must have shape": (x, states, weights[:2] + [weights[2][:-1]] + weights[3:]),
@@ -215,7 +217,7 @@ def test_trusted_kernels_still_check_what_keeps_the_loops_in_bounds(cell, rng):
     with pytest.raises(ValueError, match="mask must have shape"):
         forward(x, *states, *weights, mask=np.ones((2, 4), bool))
     h, cache = forward(x, *states, *weights)
-    expected_h, _ = KERNELS[cell][0](x, *states, *weights)
+    expected_h, _ = kernels(cell)[0](x, *states, *weights)
     np.testing.assert_array_equal(h, expected_h)
     with pytest.raises(ValueError, match="dh must have shape"):
         backward(np.ones((2, 3, 4)), cache)
@@ -275,7 +277,7 @@ def test_stack_numba_matches_numpy(config):
                for layer in states]
     dx_ref, grads_ref, dinit_ref = net.backward(dy, cache_ref, dstates, return_dinitial=True)
     dx, grads, dinit = net.backward(dy, cache, dstates, return_dinitial=True)
-    assert cache["backend"] == "numba" and cache_ref["backend"] == "numpy"
+    assert cache.backend == "numba" and cache_ref.backend == "numpy"
     assert scaled_error(dx, dx_ref) < TOL64
     assert set(grads) == set(grads_ref) == set(net.params)
     for name in grads_ref:
@@ -309,9 +311,10 @@ def test_backend_default_comes_from_environment(monkeypatch):
     assert resolve_backend(None) == "numpy"
     assert StackedRNN("gru", 2, [3]).backend == "numpy"
     assert resolve_backend("numba") == "numba"  # an explicit choice beats the environment
-    assert sequence_functions(CELLS["lstm"], "numba") == KERNELS["lstm"]
-    assert sequence_functions(CELLS["lstm"], None) == (CELLS["lstm"].forward,
-                                                       CELLS["lstm"].backward)
+    assert CELLS["lstm"].sequence_functions("numba") == (lstm.lstm_forward, lstm.lstm_backward)
+    forward, backward = CELLS["lstm"].sequence_functions(None)  # the environment's: numpy
+    assert forward.func is sequence_forward and backward.func is sequence_backward
+    assert forward.args == backward.args == (CELLS["lstm"],)
 
 
 def test_unknown_backend_is_a_value_error(monkeypatch):
@@ -328,43 +331,9 @@ def test_per_call_backend_overrides_the_network(rng):
     net = StackedRNN("rnn", 2, [3], seed=0, backend="numpy")
     x = rng.standard_normal((2, 4, 2))
     _, _, cache = net.forward(x, backend="numba")
-    assert cache["backend"] == "numba"
+    assert cache.backend == "numba"
     _, _, cache = net.forward(x)
-    assert cache["backend"] == "numpy"
-
-
-# ---- memory ------------------------------------------------------------------------------------
-FAULTS_PER_STEP = """
-import resource, numpy as np
-from minirnn import StackedRNN
-net = StackedRNN("lstm", 16, [16, 16], backend="numba")
-x = np.random.default_rng(0).standard_normal((32, 100, 16))
-def step():
-    y, _, cache = net.forward(x)
-    net.backward(np.ones_like(y), cache)
-for _ in range(3):
-    step()
-before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-for _ in range(10):
-    step()
-print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 10)
-"""
-
-
-@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc settings are glibc's")
-@pytest.mark.parametrize("user_setting, expect_faults", [(None, False),
-                                                         ("MALLOC_TRIM_THRESHOLD_", True)])
-def test_training_steps_reuse_freed_memory(user_setting, expect_faults):
-    """With the kernels loaded, a training step's arrays (about 4 MB here) come from memory the
-    process freed in the step before: next to no page faults per step. A user's own MALLOC_*_
-    setting is left alone; with glibc trimming at once, every step faults its pages in again."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
-    if user_setting:
-        env[user_setting] = "0"
-    result = subprocess.run([sys.executable, "-c", FAULTS_PER_STEP], env=env, check=True,
-                            capture_output=True, text=True)
-    faults = float(result.stdout.split()[-1])
-    assert (faults > 500) if expect_faults else (faults < 50), faults
+    assert cache.backend == "numpy"
 
 
 # ---- few-row products --------------------------------------------------------------------------

@@ -79,11 +79,11 @@ def test_final_states_and_initial_states_pass_through():
     initial = net.random_states(2, rng)
     out, cache = model.forward(x, initial_states={"rnn": initial})
     y, states, _ = net.forward(x, initial)
-    for got, want in zip(cache["final_states"]["rnn"], states):
+    for got, want in zip(cache.final_states["rnn"], states):
         np.testing.assert_array_equal(got["c"], want["c"])
     # running the sequence in two halves, carrying the states, equals one run
     _, first = model.forward(x[:, :2])
-    second_out, _ = model.forward(x[:, 2:], initial_states=first["final_states"])
+    second_out, _ = model.forward(x[:, 2:], initial_states=first.final_states)
     whole_out, _ = model.forward(x)
     np.testing.assert_allclose(second_out, whole_out[:, 2:], rtol=1e-12)
 
@@ -91,7 +91,7 @@ def test_final_states_and_initial_states_pass_through():
 def test_output_mask_is_consumed_by_a_summary_layer():
     model = classifier(return_sequences=False)
     _, cache = model.forward(np.ones((2, 3), int))
-    assert cache["output_mask"] is None
+    assert cache.output_mask is None
 
 
 def test_bad_layers_and_names():
@@ -149,10 +149,10 @@ def test_gradcheck_with_mask_and_fixed_dropout():
 
     def loss():  # the same seed gives the same dropout masks in every evaluation
         out, cache = model.forward(ids, mask=mask, train=True, rng=np.random.default_rng(9))
-        return softmax_cross_entropy(out, labels, cache["output_mask"])
+        return softmax_cross_entropy(out, labels, cache.output_mask)
 
     out, cache = model.forward(ids, mask=mask, train=True, rng=np.random.default_rng(9))
-    np.testing.assert_array_equal(cache["output_mask"], mask)
+    np.testing.assert_array_equal(cache.output_mask, mask)
     _, grads = model.backward(loss()[1], cache)
     errors = check_gradients(lambda: loss()[0], model.params, grads, 1.0)
     assert max(errors.values()) < 1e-6, errors

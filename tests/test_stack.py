@@ -1,5 +1,5 @@
 """StackedRNN: finite-difference checks of every combination, gradient injection, final states,
-the bidirectional summary, masks, clocks, dropout and float32."""
+the bidirectional summary, masks, clocks, dropout, float32, the cache and the state gradients."""
 import itertools
 
 import numpy as np
@@ -7,6 +7,7 @@ import pytest
 
 from minirnn import StackedRNN
 from minirnn.gradcheck import check_gradients, check_model
+from minirnn.stack import run_order
 
 TOL = 1e-6
 COMBOS = list(itertools.product(["rnn", "lstm", "gru"], [1, 3], [False, True], [None, "l-2"],
@@ -37,11 +38,11 @@ def test_gradient_injected_at_intermediate_layer_only(cell, rng):
     net = make_net(cell, 3, skip="l-2")
     x = rng.standard_normal((2, 5, 4))
     y, _, cache = net.forward(x)
-    g = rng.standard_normal(cache["outputs"][1].shape)
+    g = rng.standard_normal(cache.outputs[1].shape)
     dx, grads = net.backward(np.zeros_like(y), cache, dlayers={1: g})
     assert all(np.all(grads[k] == 0) for k in grads if k.startswith(("layers.2", "layers.3")))
     params = {k: v for k, v in net.params.items() if k.startswith("layers.1")}
-    errors = check_gradients(lambda: net.forward(x)[2]["outputs"][1], dict(params, x=x),
+    errors = check_gradients(lambda: net.forward(x)[2].outputs[1], dict(params, x=x),
                              dict({k: grads[k] for k in params}, x=dx), g)
     assert max(errors.values()) < TOL
 
@@ -53,13 +54,13 @@ def test_bidirectional_summary_is_each_directions_final_state(cell, rng):
     y, states, cache = net.forward(x)
     top = states[-1]["h"]  # (2 directions, N, H)
     np.testing.assert_array_equal(y, np.concatenate([top[0], top[1]], axis=1))
-    out = cache["outputs"][2]
+    out = cache.outputs[2]
     np.testing.assert_array_equal(y[:, 3:], out[:, 0, 3:])  # reverse direction read the whole x
     # the reverse direction is the forward cell run on the reversed sequence
     rev = StackedRNN(cell, 4, [3], backend="numpy")
     rev.params = {k.replace("bwd", "fwd"): v for k, v in net.params.items() if "layers.1.bwd" in k}
     h_rev, _, _ = rev.forward(x[:, ::-1].copy())
-    np.testing.assert_allclose(cache["outputs"][1][:, :, 3:], h_rev[:, ::-1], atol=1e-14)
+    np.testing.assert_allclose(cache.outputs[1][:, :, 3:], h_rev[:, ::-1], atol=1e-14)
 
 
 def test_layers_may_differ_in_width_and_params_are_named_by_place(rng):
@@ -80,7 +81,7 @@ def test_initial_states_are_used_and_final_states_are_last_steps(rng):
     y0, _, _ = net.forward(x)
     y1, states, cache = net.forward(x, init)
     assert not np.allclose(y0, y1)
-    np.testing.assert_array_equal(states[0]["h"][0], cache["outputs"][1][:, -1])
+    np.testing.assert_array_equal(states[0]["h"][0], cache.outputs[1][:, -1])
     np.testing.assert_array_equal(states[1]["h"][0], y1[:, -1])
 
 
@@ -134,7 +135,7 @@ def test_clocked_layer_updates_every_period_steps(rng):
     net = StackedRNN("rnn", 2, [3, 3], clock_periods=[1, 4], backend="numpy", seed=2)
     x = rng.standard_normal((2, 12, 2))
     _, _, cache = net.forward(x)
-    top = cache["outputs"][2]
+    top = cache.outputs[2]
     changes = [t for t in range(1, 12) if not np.array_equal(top[:, t], top[:, t - 1])]
     assert changes == [3, 7, 11]
     assert np.all(top[:, :3] == 0)  # zero initial state carried until the first tick
@@ -147,10 +148,10 @@ def test_dropout_is_inverted_between_layers_and_off_at_evaluation(cell, rng):
     net = make_net(cell, 3, dropout=0.5, skip="l-2")
     x = rng.standard_normal((2, 5, 4))
     y_eval, _, cache_eval = net.forward(x)
-    assert cache_eval["dropout"] == {}
+    assert cache_eval.dropout == {}
     y_train, _, cache = net.forward(x, train=True, rng=np.random.default_rng(0))
-    assert sorted(cache["dropout"]) == [1, 2]  # never after the top layer
-    m = cache["dropout"][1]
+    assert sorted(cache.dropout) == [1, 2]  # never after the top layer
+    m = cache.dropout[1]
     assert set(np.unique(m)) <= {0.0, 2.0} and 0.3 < np.mean(m == 0) < 0.7
     assert not np.allclose(y_eval, y_train)
     # fixed masks (same seed each call): gradients match finite differences
@@ -194,11 +195,11 @@ def test_recurrent_dropout_is_one_mask_per_sequence_and_gradient_checked(cell, b
                      backend=backend)
     x = rng.standard_normal((2, 5, 4))
     y_eval, _, cache_eval = net.forward(x)
-    assert all(c["recurrent_mask"] is None for layer in cache_eval["layers"].values()
+    assert all(c["recurrent_mask"] is None for layer in cache_eval.layers.values()
                for c in layer.values())
     run = lambda: net.forward(x, train=True, rng=np.random.default_rng(1))  # noqa: E731
     y, _, cache = run()
-    masks = [c["recurrent_mask"] for layer in cache["layers"].values() for c in layer.values()]
+    masks = [c["recurrent_mask"] for layer in cache.layers.values() for c in layer.values()]
     assert all(m.shape == (2, 3) and set(np.unique(m)) <= {0.0, 2.0} for m in masks)
     assert not np.allclose(y, y_eval)
     dy = rng.standard_normal(y.shape)
@@ -213,7 +214,7 @@ def test_recurrent_dropout_drops_only_the_recurrent_input(rng):
     net = StackedRNN("rnn", 2, [4], recurrent_dropout=0.3, seed=2, backend="numpy")
     x = rng.standard_normal((3, 4, 2))
     _, _, cache = net.forward(x, train=True, rng=np.random.default_rng(0))
-    c = cache["layers"][1]["fwd"]
+    c = cache.layers[1]["fwd"]
     Wx, Wh, b = net.layer_params(1, "fwd")
     expected = np.tanh(x[:, 2] @ Wx + (c["h"][:, 1] * c["recurrent_mask"]) @ Wh + b)
     np.testing.assert_allclose(c["h"][:, 2], expected, atol=1e-14)
@@ -228,11 +229,56 @@ def test_backward_leaves_its_inputs_alone_and_repeats_exactly(backend, bidirecti
                      dropout=0.3, backend=backend, seed=2)
     x = rng.standard_normal((2, 5, 4))
     y, _, cache = net.forward(x, train=True, rng=np.random.default_rng(0))
-    dy, dmid = rng.standard_normal(y.shape), rng.standard_normal(cache["outputs"][2].shape)
-    before = [a.copy() for a in (x, dy, dmid, *cache["outputs"].values())]
+    dy, dmid = rng.standard_normal(y.shape), rng.standard_normal(cache.outputs[2].shape)
+    before = [a.copy() for a in (x, dy, dmid, *cache.outputs.values())]
     dx, grads = net.backward(dy, cache, dlayers={2: dmid})
-    after = [x, dy, dmid, *cache["outputs"].values()]
+    after = [x, dy, dmid, *cache.outputs.values()]
     assert all(np.array_equal(a, b) for a, b in zip(before, after))
     dx2, grads2 = net.backward(dy, cache, dlayers={2: dmid})
     assert np.array_equal(dx, dx2) and all(np.array_equal(grads[k], grads2[k]) for k in grads)
     assert not np.shares_memory(dx, dy) and not np.shares_memory(dx, x)
+
+
+def test_the_cache_holds_what_its_docstring_says(rng):
+    net = StackedRNN("lstm", 2, [3, 4], bidirectional=True, backend="numpy", seed=1)
+    x = rng.standard_normal((2, 5, 2))
+    y, states, cache = net.forward(x)
+    assert cache.outputs[0] is x and list(cache.outputs) == [0, 1, 2]
+    assert cache.final_states is states and cache.backend == "numpy" and cache.dropout == {}
+    assert list(cache.layers[2]) == ["fwd", "bwd"]
+    bwd = cache.layers[2]["bwd"]  # ran on reversed time; run_order turns it back
+    np.testing.assert_array_equal(run_order(bwd["h"], "bwd"), cache.outputs[2][:, :, 4:])
+    np.testing.assert_array_equal(bwd["x"], cache.outputs[1][:, ::-1])
+    np.testing.assert_array_equal(states[1]["c"][1], bwd["c"][:, -1])
+
+
+def test_state_gradients_come_from_the_reference_whatever_ran_forward(rng):
+    """return_state_gradients on a cache the kernels made: the NumPy reference's BPTT records
+    them; its dx and grads agree with the kernels' own backward."""
+    net = StackedRNN("lstm", 2, [3, 3], bidirectional=True, seed=3, backend="numba")
+    x = rng.standard_normal((2, 5, 2))
+    y, _, cache = net.forward(x)
+    dy = rng.standard_normal(y.shape)
+    dx, grads, totals = net.backward(dy, cache, return_state_gradients=True)
+    _, _, cache_ref = net.forward(x, backend="numpy")
+    dx_ref, grads_ref, totals_ref = net.backward(dy, cache_ref, return_state_gradients=True)
+    dx_fast, grads_fast = net.backward(dy, cache)
+    for a, b, c in [(dx, dx_ref, dx_fast)] + [(grads[k], grads_ref[k], grads_fast[k])
+                                              for k in grads]:
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(a, c, rtol=0, atol=1e-12)
+    for l in (1, 2):
+        for name in ("h", "c"):
+            assert totals[l][name].shape == (2, 5, 6)
+            np.testing.assert_allclose(totals[l][name], totals_ref[l][name], atol=1e-12)
+
+
+def test_backward_with_no_loss_on_y(rng):
+    """dy=None: only the injected gradients, the same as a zero dy."""
+    net = StackedRNN("gru", 2, [3, 3], backend="numpy", seed=2)
+    y, _, cache = net.forward(rng.standard_normal((2, 4, 2)))
+    g = rng.standard_normal(cache.outputs[1].shape)
+    dx, grads = net.backward(None, cache, dlayers={1: g})
+    dx0, grads0 = net.backward(np.zeros_like(y), cache, dlayers={1: g})
+    np.testing.assert_array_equal(dx, dx0)
+    assert all(np.array_equal(grads[k], grads0[k]) for k in grads) and np.any(dx)

@@ -104,7 +104,7 @@ def test_truncated_bptt_carries_states_without_gradient():
     out, cache = reference.forward(x[:, :4])
     _, grads = reference.backward(mean_squared_error(out, y[:, :4])[1], cache)
     SGD(0.1).step(reference.params, grads)
-    out, cache2 = reference.forward(x[:, 4:], initial_states=cache["final_states"])
+    out, cache2 = reference.forward(x[:, 4:], initial_states=cache.final_states)
     _, grads = reference.backward(mean_squared_error(out, y[:, 4:])[1], cache2)
     SGD(0.1).step(reference.params, grads)
     for name, p in model.params.items():

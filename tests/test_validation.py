@@ -109,10 +109,10 @@ def test_cell_functions_check_their_arguments():
 
 
 def test_recurrent_mask_shape():
-    from minirnn.cells import rnn_forward
-    from minirnn.kernels import KERNELS
+    from minirnn.cells import get_cell, rnn_forward
 
     args = (np.zeros((2, 5, 3)), np.zeros((2, 4)), np.zeros((3, 4)), np.zeros((4, 4)), np.zeros(4))
-    for forward in (rnn_forward, KERNELS["rnn"][0]):
-        with pytest.raises(ValueError, match=r"recurrent_mask must have shape \(2, 4\); got shape \(4,\)"):
+    for forward in (rnn_forward, get_cell("rnn").sequence_functions("numba")[0]):
+        with pytest.raises(ValueError,
+                           match=r"recurrent_mask must have shape \(2, 4\); got shape \(4,\)"):
             forward(*args, recurrent_mask=np.ones(4))

@@ -23,21 +23,15 @@ backward):
 Continuous-time view: reading the step as Euler steps of length dt of ds/dt = (F(s) - s) / dt,
 the linearised flow has eigenvalues (lambda - 1) / dt; stable means real part < 0.
 
-The temporal Jacobian here is private to this module: minirnn/jacobians.py (another module) holds
-the general per-step Jacobians of a whole run.
+The temporal Jacobian here is private to this module: minirnn/jacobians/ holds the general
+per-step Jacobians of a whole run. Any registered cell works: the map calls its CellSpec's step
+forward and backward.
 """
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..cells.gru import gru_step_backward, gru_step_forward
-from ..cells.lstm import lstm_step_backward, lstm_step_forward
-from ..cells.rnn import rnn_step_backward, rnn_step_forward
 from .states import check_layer
-
-STEPS = {"rnn": (rnn_step_forward, rnn_step_backward),
-         "lstm": (lstm_step_forward, lstm_step_backward),
-         "gru": (gru_step_forward, gru_step_backward)}
 
 
 class LayerMap:
@@ -57,7 +51,7 @@ class LayerMap:
         self.hidden = net.hidden_sizes[layer - 1]
         self.num_states = len(net.spec.state_names)
         self.size = self.hidden * self.num_states  # S
-        self.step_forward, self.step_backward = STEPS[net.cell]
+        self.step_forward, self.step_backward = net.spec.step_forward, net.spec.step_backward
 
     def split(self, s):
         return np.split(s, self.num_states, axis=-1)

@@ -98,7 +98,7 @@ def frequency_response(net, frequencies, amplitude=0.1, num_steps=400, transient
 
     # rcond drops the sin column at w = pi, where sin(pi t) is only round-off
     design_pinv = np.linalg.pinv(sinusoid_design(frequencies, times[transient:]), rcond=1e-10)
-    outputs = {l: phasors(design_pinv, cache["outputs"][l][:, transient:])
+    outputs = {l: phasors(design_pinv, cache.outputs[l][:, transient:])
                for l in range(net.num_layers + 1)}
     measured = [phasors(design_pinv, layer_states(net, cache, l, state)[:, transient:])
                 for l in range(1, net.num_layers + 1)]

@@ -25,9 +25,7 @@ import numpy as np
 from .impulse import impulse_response
 from .states import check_layer
 
-GATES = {"lstm": {"i": 0, "f": 1, "o": 3}, "gru": {"r": 0, "z": 1}}  # sigmoid gates only
 SATURATE = 50.0  # sigmoid(+-50) is exactly 1.0 / 2e-22 in float64
-MEMORY_GATE = {"lstm": "f", "gru": "z"}  # the gate that keeps the old state
 
 
 def copy_network(net):
@@ -52,8 +50,8 @@ def lesion_recurrence(net, layer, direction=None, memoryless=False):
     lesioned = copy_network(net)
     for d in check_directions(net, direction):
         lesioned.params[f"layers.{layer}.{d}.Wh"][...] = 0.0
-    if memoryless and net.cell in MEMORY_GATE:
-        lesioned = clamp_gate(lesioned, layer, MEMORY_GATE[net.cell], "closed", direction)
+    if memoryless and net.spec.memory_gate is not None:  # the gate that keeps the old state
+        lesioned = clamp_gate(lesioned, layer, net.spec.memory_gate, "closed", direction)
     return lesioned
 
 
@@ -70,7 +68,7 @@ def clamp_gate(net, layer, gate, value, direction=None):
     """A copy of net with one sigmoid gate of layer `layer` held at `value` ('open', 'closed' or
     a number in [0, 1]) for every unit. gate: 'i', 'f' or 'o' (LSTM), 'r' or 'z' (GRU)."""
     layer = check_layer(net, layer)
-    gates = GATES.get(net.cell, {})
+    gates = net.spec.sigmoid_gates
     if gate not in gates:
         raise ValueError(f"gate must be one of {sorted(gates)} for a {net.cell} network; "
                          f"got {gate!r}")

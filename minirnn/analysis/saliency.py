@@ -8,53 +8,17 @@ the saliency of the input is dL/dx_t and the saliency of layer l is the *total* 
 dL/dh^l_t: the effect of nudging h^l_t on everything after it, through the layers above and
 through the layer's own later steps. That total is the gradient BPTT carries into step t,
 
-    dh_t = dout_t + dh_t^{from t+1}        (the value `dnext_h` in the cells' backward loops),
+    dh_t = dout_t + dh_t^{from t+1}        (`dnext[0]` in cells/sequence.py's BPTT loop),
 
-so this module runs backward over depth with StackedRNN.backward's own pieces
-(`output_gradients`, `pass_down`), but over time with the cells' one-step backward so it can
-record dh_t at every step. For the LSTM it also records the total
-dL/dc_t = dc_t^{from t+1} + dh_t * o_t * (1 - tanh(c_t)^2) (on updated steps). The map is the
-(T, L+1) table of batch-mean norms: column 0 the input, column l layer l.
+so saliency is one call of the stack's own backward, `net.backward(...,
+return_state_gradients=True)`: the NumPy reference's BPTT loop records dh_t at every step as it
+goes (cells/sequence.py). For the LSTM the cell state's total dL/dc_t also counts its path into
+h_t = o_t tanh(c_t) (`lstm_total_gradients`, the expression the step backward starts from). The
+map is the (T, L+1) table of batch-mean norms: column 0 the input, column l layer l.
 """
 from dataclasses import dataclass
 
 import numpy as np
-
-from ..cells.activations import dtanh
-from ..cells.gru import gru_step_backward, gru_step_cache
-from ..cells.lstm import lstm_step_backward, lstm_step_cache
-from ..cells.masking import split_gradient
-from ..cells.rnn import rnn_step_backward, rnn_step_cache
-from ..stack import add_all
-
-STEP_BACKWARD = {"rnn": (rnn_step_backward, rnn_step_cache),
-                 "lstm": (lstm_step_backward, lstm_step_cache),
-                 "gru": (gru_step_backward, gru_step_cache)}
-
-
-def direction_state_gradients(cell, dh, cache):
-    """BPTT of one direction of one layer, recording the total state gradients.
-
-    dh: (N, T, H) gradient on the direction's outputs; cache: its sequence cache.
-    Returns dx: (N, T, D_l) and {state name: (N, T, H) total dL/dstate_t}.
-    """
-    step_backward, step_cache = STEP_BACKWARD[cell]
-    names = ("h", "c") if cell == "lstm" else ("h",)
-    mask, T = cache["mask"], dh.shape[1]
-    dx = np.zeros_like(cache["x"])
-    totals = {name: np.zeros_like(dh) for name in names}
-    dnext = [np.zeros_like(dh[:, 0]) for _ in names]  # gradients arriving from step t+1
-    for t in reversed(range(T)):
-        dnext[0] = dnext[0] + dh[:, t]  # h_t is read by the output at t and by step t+1
-        totals["h"][:, t] = dnext[0]
-        splits = [split_gradient(mask, t, d) for d in dnext]
-        step = step_cache(cache, t)
-        if cell == "lstm":  # c_t also reaches the loss through h_t = o_t tanh(c_t)
-            o = step["ifgo"][:, 3 * dh.shape[2]:]
-            totals["c"][:, t] = dnext[1] + splits[0][0] * o * dtanh(step["tanh_c"])
-        dx[:, t], *dprev = step_backward(*[through for through, _ in splits], step)[:1 + len(names)]
-        dnext = [dp + carried for dp, (_, carried) in zip(dprev, splits)]
-    return dx, totals
 
 
 def state_gradients(net, cache, dy):
@@ -63,21 +27,8 @@ def state_gradients(net, cache, dy):
     Returns dx: (N, T, D) and {l: {state name: (N, T, W_l)}} (both directions concatenated,
     in forward time). dx equals the dx of net.backward(dy, cache).
     """
-    douts = net.output_gradients(dy, cache)
-    totals = {}
-    for l in range(net.num_layers, 0, -1):
-        H, dout = net.hidden_sizes[l - 1], add_all(douts[l])
-        dlayer_input, per_direction = [], []
-        for k, d in enumerate(net.directions):
-            dh = dout[..., k * H:(k + 1) * H]  # this direction's half of the output
-            time = slice(None) if d == "fwd" else slice(None, None, -1)  # bwd ran reversed
-            dseq, states = direction_state_gradients(net.cell, dh[:, time], cache["layers"][l][d])
-            dlayer_input.append(dseq[:, time])
-            per_direction.append({name: g[:, time] for name, g in states.items()})
-        totals[l] = {name: np.concatenate([p[name] for p in per_direction], axis=-1)
-                     for name in per_direction[0]}
-        net.pass_down(l, add_all(dlayer_input), cache, douts)
-    return add_all(douts[0]), totals
+    dx, _, totals = net.backward(dy, cache, return_state_gradients=True)
+    return dx, totals
 
 
 @dataclass
@@ -100,12 +51,13 @@ def select_output(net, y, output_step, output_unit):
 
 
 def saliency(net, x, dy=None, output_step=-1, output_unit=0, initial_states=None,
-             backend=None):
+             backend="numpy"):
     """Saliency of the input steps and of every layer's states for one output.
 
     x: (N, T, D). dy: None, or the upstream gradient on y (y's shape) defining the output
     o = sum(dy * y); None selects unit `output_unit` of y at step `output_step` (return_sequences)
-    or of the final summary. Returns a Saliency.
+    or of the final summary. backend: of the forward pass (the backward always runs the NumPy
+    reference, which records the state gradients). Returns a Saliency.
     """
     y, _, cache = net.forward(x, initial_states=initial_states, backend=backend)
     dy = select_output(net, y, output_step, output_unit) if dy is None else dy

@@ -3,11 +3,13 @@
 Shape legend: N batch, T time steps, L layers, H_l hidden units of layer l,
 W_l = H_l * num_directions.
 
-`StackedRNN.forward` keeps every layer's output (its hidden states h) in cache["outputs"][l] and
-each direction's cell cache in cache["layers"][l][direction]; the reverse direction ran on the
-time-reversed input, so its sequences are flipped back here to forward time.
+`StackedRNN.forward` keeps every layer's output (its hidden states h) in cache.outputs[l] and
+each direction's cell cache in cache.layers[l][direction] (a StackCache, stack.py); the reverse
+direction ran on the time-reversed input, so its sequences are turned back here to forward time.
 """
 import numpy as np
+
+from ..stack import run_order
 
 
 def check_layer(net, layer, allow_input=False):
@@ -33,10 +35,9 @@ def layer_states(net, cache, layer, state="h"):
     layer = check_layer(net, layer, allow_input=(state == "h"))
     check_state_name(net, state)
     if state == "h":
-        return cache["outputs"][layer]
-    seqs = [cache["layers"][layer][d][state] for d in net.directions]
-    return np.concatenate([s if d == "fwd" else s[:, ::-1]
-                           for s, d in zip(seqs, net.directions)], axis=-1)
+        return cache.outputs[layer]
+    return np.concatenate([run_order(cache.layers[layer][d][state], d) for d in net.directions],
+                          axis=-1)
 
 
 def visited_states(net, cache, layer, direction="fwd", count=None, seed=0):
@@ -46,7 +47,7 @@ def visited_states(net, cache, layer, direction="fwd", count=None, seed=0):
     layer = check_layer(net, layer)
     if direction not in net.directions:
         raise ValueError(f"direction must be one of {net.directions}; got {direction!r}")
-    layer_cache = cache["layers"][layer][direction]
+    layer_cache = cache.layers[layer][direction]
     parts = [layer_cache[name] for name in net.spec.state_names]  # each (N, T, H)
     flat = np.concatenate(parts, axis=-1).reshape(-1, sum(p.shape[-1] for p in parts))
     if count is None or count >= len(flat):

@@ -27,10 +27,10 @@ Backward of one step, given dh_t:
 """
 import numpy as np
 
-from ..validation import check_sequence_inputs
-from .masking import (carry, check_mask, check_recurrent_mask, dropped, dropped_columns,
-                      split_gradient)
 from .activations import dsigmoid, dtanh, sigmoid
+from .masking import dropped, dropped_columns
+from .sequence import sequence_backward, sequence_forward
+from .spec import CellSpec, compiled_kernels
 
 
 def gru_step_forward(x, prev_h, Wx, Wh, b, bhn, recurrent_mask=None):
@@ -81,69 +81,33 @@ def gru_step_backward(dnext_h, cache):
     return dx, dprev_h, dWx, dWh, db, dbhn
 
 
-def gru_forward(x, h0, Wx, Wh, b, bhn, mask=None, recurrent_mask=None):
-    """Run the cell over a whole sequence. x: (N, T, D), h0: (N, H); mask: None or (N, T) bool,
-    False where a sequence skips the step and carries its state; recurrent_mask: None or (N, H),
-    the recurrent-dropout mask of every step (see masking.py).
+def gru_forward(x, h0, Wx, Wh, b, bhn, mask=None, recurrent_mask=None, checked=False):
+    """Run the cell over a whole sequence (the loop is sequence.py's, for every cell).
+    x: (N, T, D), h0: (N, H); mask: None or (N, T) bool, False where a sequence skips the step
+    and carries its state; recurrent_mask: None or (N, H), the recurrent-dropout mask of every
+    step (see masking.py).
 
-    Returns h: (N, T, H), every hidden state, and the cache {x, h0, Wx, Wh, rzn (N, T, 3H),
-    hn (N, T, H), h, mask, recurrent_mask} that `gru_backward` reads. The Numba kernels produce the same cache.
+    Returns h: (N, T, H), every hidden state, and the cache {x, h0, Wx, Wh, b, bhn,
+    rzn (N, T, 3H), hn (N, T, H), h, mask, recurrent_mask} that `gru_backward` reads. The Numba
+    kernels produce the same cache.
     """
-    check_sequence_inputs(x, {"h0": h0}, Wx, Wh, gates=3)
-    mask = check_mask(mask, x)
-    recurrent_mask = check_recurrent_mask(recurrent_mask, h0)
-    N, T, _ = x.shape
-    H = Wh.shape[0]
-    h = np.empty((N, T, H), dtype=x.dtype)
-    hn = np.empty((N, T, H), dtype=x.dtype)
-    rzn = np.empty((N, T, 3 * H), dtype=x.dtype)
-    prev_h = h0
-    for t in range(T):
-        next_h, step = gru_step_forward(x[:, t], prev_h, Wx, Wh, b, bhn, recurrent_mask)
-        prev_h = h[:, t] = carry(mask, t, next_h, prev_h)
-        rzn[:, t], hn[:, t] = step["rzn"], step["hn"]
-    cache = {"x": x, "h0": h0, "Wx": Wx, "Wh": Wh, "rzn": rzn, "hn": hn, "h": h, "mask": mask,
-             "recurrent_mask": recurrent_mask}
-    return h, cache
+    return sequence_forward(GRU, x, h0, Wx, Wh, b, bhn, mask=mask, recurrent_mask=recurrent_mask,
+                            checked=checked)
 
 
-def gru_step_cache(cache, t):
-    """The cache `gru_step_forward` produced at step t, read back from the sequence cache."""
-    prev_h = cache["h0"] if t == 0 else cache["h"][:, t - 1]
-    return {"x": cache["x"][:, t], "prev_h": prev_h, "Wx": cache["Wx"], "Wh": cache["Wh"],
-            "rzn": cache["rzn"][:, t], "hn": cache["hn"][:, t],
-            "recurrent_mask": cache["recurrent_mask"]}
-
-
-def gru_backward(dh, cache, dhT=None):
-    """Full BPTT. dh: (N, T, H) = dLoss/dh_t for every t; dhT: (N, H) extra gradient on the
-    final state, or None.
+def gru_backward(dh, cache, dhT=None, checked=False):
+    """Full BPTT: `gru_step_backward` at every step, from the last. dh: (N, T, H) = dLoss/dh_t
+    for every t; dhT: (N, H) extra gradient on the final state, or None.
 
     Returns dx: (N, T, D), dh0: (N, H), dWx, dWh, db, dbhn.
     """
-    x, Wx, Wh = cache["x"], cache["Wx"], cache["Wh"]
-    T = x.shape[1]
-    dx = np.zeros_like(x)
-    dWx, dWh = np.zeros_like(Wx), np.zeros_like(Wh)
-    db = np.zeros(Wx.shape[1], dtype=x.dtype)
-    dbhn = np.zeros(Wh.shape[0], dtype=x.dtype)
-    dnext_h = np.zeros_like(cache["h0"]) if dhT is None else dhT.copy()  # (N, H)
-    for t in reversed(range(T)):
-        dnext_h += dh[:, t]  # h_t is read by the output at t and by step t+1
-        dstep_h, dcarry_h = split_gradient(cache["mask"], t, dnext_h)
-        dx[:, t], dnext_h, dWx_t, dWh_t, db_t, dbhn_t = gru_step_backward(
-            dstep_h, gru_step_cache(cache, t))
-        dnext_h += dcarry_h
-        dWx += dWx_t
-        dWh += dWh_t
-        db += db_t
-        dbhn += dbhn_t
-    return dx, dnext_h, dWx, dWh, db, dbhn
+    return sequence_backward(GRU, dh, cache, dhT, checked=checked)
 
 
 def gru_step_jacobians(cache):
     """The exact Jacobians of one step, per batch element, from a step cache (`gru_step_forward`'s
-    or `gru_step_cache(cache, t)`). Column convention: J[n, i, j] = d out[n, i] / d in[n, j].
+    or `sequence.step_cache(GRU, cache, t)`). Column convention:
+    J[n, i, j] = d out[n, i] / d in[n, j].
 
     Write W_r, W_z, W_n for a gate's (Z, H) column block of W (Wh for prev_h, Wx for x). From
     next_h = (1 - z) n + z prev_h and n = tanh(ax_n + r hn), with hn = prev_h @ W_n + bhn:
@@ -170,3 +134,10 @@ def gru_step_jacobians(cache):
     jac["dnext_h/dprev_h"] = (dropped_columns(jac["dnext_h/dprev_h"], cache["recurrent_mask"])
                               + z[:, :, None] * np.eye(z.shape[1], dtype=z.dtype))
     return jac
+
+
+GRU = CellSpec("gru", gates=3, state_names=("h",), step_forward=gru_step_forward,
+               step_backward=gru_step_backward, step_jacobians=gru_step_jacobians,
+               extra_params={"bhn": 1}, kernels=compiled_kernels("gru"),
+               sigmoid_gates={"r": 0, "z": 1}, memory_gate="z", torch_mode="GRU",
+               keras_gate_order=(1, 0, 2), recurrent_biases={"bhn": 2})

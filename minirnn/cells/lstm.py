@@ -25,10 +25,10 @@ Backpropagation through time: both h_t and c_t carry gradient to step t+1,
 """
 import numpy as np
 
-from ..validation import check_sequence_inputs
-from .masking import (carry, check_mask, check_recurrent_mask, dropped, dropped_columns,
-                      split_gradient)
 from .activations import dsigmoid, dtanh, sigmoid
+from .masking import dropped, dropped_columns
+from .sequence import sequence_backward, sequence_forward
+from .spec import CellSpec, compiled_kernels
 
 
 def lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b, recurrent_mask=None):
@@ -51,21 +51,31 @@ def lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b, recurrent_mask=None):
     return next_h, next_c, cache
 
 
+def lstm_total_gradients(dnext_h, dnext_c, cache):
+    """The total gradients on a step's new states: dLoss/dnext_h, and dc = dLoss/dnext_c along
+    both of c_t's paths, into step t+1 (dnext_c) and into this step's own next_h = o * tanh(c_t).
+    `lstm_step_backward` starts from them; the saliency of the cell state records them."""
+    H = dnext_h.shape[1]
+    o = cache["ifgo"][:, 3 * H:]
+    # forward: next_h = o * tanh(next_c)
+    dc = dnext_c + dnext_h * o * dtanh(cache["tanh_c"])
+    return dnext_h, dc
+
+
 def lstm_step_backward(dnext_h, dnext_c, cache):
     """Backward of one step. dnext_h, dnext_c: (N, H).
 
     Returns dx: (N, D), dprev_h, dprev_c: (N, H), dWx: (D, 4H), dWh: (H, 4H), db: (4H,).
     """
     i, f, g, o = np.split(cache["ifgo"], 4, axis=1)
-    tanh_c = cache["tanh_c"]
-    # forward: next_h = o * tanh_c
-    do = dnext_h * tanh_c
-    dnext_c = dnext_c + dnext_h * o * dtanh(tanh_c)
+    # forward: next_h = o * tanh_c, with tanh_c = tanh(next_c)
+    do = dnext_h * cache["tanh_c"]
+    _, dc = lstm_total_gradients(dnext_h, dnext_c, cache)
     # forward: next_c = f * prev_c + i * g
-    df = dnext_c * cache["prev_c"]
-    dprev_c = dnext_c * f
-    di = dnext_c * g
-    dg = dnext_c * i
+    df = dc * cache["prev_c"]
+    dprev_c = dc * f
+    di = dc * g
+    dg = dc * i
     # forward: i, f, o = sigmoid(a_i, a_f, a_o); g = tanh(a_g)
     da = np.concatenate([di * dsigmoid(i), df * dsigmoid(f), dg * dtanh(g), do * dsigmoid(o)],
                         axis=1)  # (N, 4H)
@@ -78,77 +88,33 @@ def lstm_step_backward(dnext_h, dnext_c, cache):
     return dx, dprev_h, dprev_c, dWx, dWh, db
 
 
-def lstm_forward(x, h0, c0, Wx, Wh, b, mask=None, recurrent_mask=None):
-    """Run the cell over a whole sequence. x: (N, T, D), h0, c0: (N, H); mask: None or (N, T)
-    bool, False where a sequence skips the step and carries its states; recurrent_mask: None or
-    (N, H), the recurrent-dropout mask of every step (see masking.py).
+def lstm_forward(x, h0, c0, Wx, Wh, b, mask=None, recurrent_mask=None, checked=False):
+    """Run the cell over a whole sequence (the loop is sequence.py's, for every cell).
+    x: (N, T, D), h0, c0: (N, H); mask: None or (N, T) bool, False where a sequence skips the step
+    and carries its states; recurrent_mask: None or (N, H), the recurrent-dropout mask of every
+    step (see masking.py).
 
-    Returns h: (N, T, H), every hidden state, and the cache {x, h0, c0, Wx, Wh, ifgo (N, T, 4H),
-    c (N, T, H), tanh_c (N, T, H), h, mask, recurrent_mask} that `lstm_backward` reads. The final cell state is
-    cache["c"][:, -1]. The Numba kernels produce the same cache.
+    Returns h: (N, T, H), every hidden state, and the cache {x, h0, c0, Wx, Wh, b, ifgo (N, T, 4H),
+    c (N, T, H), tanh_c (N, T, H), h, mask, recurrent_mask} that `lstm_backward` reads. The final
+    cell state is cache["c"][:, -1]. The Numba kernels produce the same cache.
     """
-    check_sequence_inputs(x, {"h0": h0, "c0": c0}, Wx, Wh, gates=4)
-    mask = check_mask(mask, x)
-    recurrent_mask = check_recurrent_mask(recurrent_mask, h0)
-    N, T, _ = x.shape
-    H = Wh.shape[0]
-    h = np.empty((N, T, H), dtype=x.dtype)
-    c = np.empty((N, T, H), dtype=x.dtype)
-    tanh_c = np.empty((N, T, H), dtype=x.dtype)
-    ifgo = np.empty((N, T, 4 * H), dtype=x.dtype)
-    prev_h, prev_c = h0, c0
-    for t in range(T):
-        next_h, next_c, step = lstm_step_forward(x[:, t], prev_h, prev_c, Wx, Wh, b,
-                                                  recurrent_mask)
-        prev_h = h[:, t] = carry(mask, t, next_h, prev_h)
-        prev_c = c[:, t] = carry(mask, t, next_c, prev_c)
-        tanh_c[:, t], ifgo[:, t] = step["tanh_c"], step["ifgo"]
-    cache = {"x": x, "h0": h0, "c0": c0, "Wx": Wx, "Wh": Wh,
-             "ifgo": ifgo, "c": c, "tanh_c": tanh_c, "h": h, "mask": mask,
-             "recurrent_mask": recurrent_mask}
-    return h, cache
+    return sequence_forward(LSTM, x, h0, c0, Wx, Wh, b, mask=mask, recurrent_mask=recurrent_mask,
+                            checked=checked)
 
 
-def lstm_step_cache(cache, t):
-    """The cache `lstm_step_forward` produced at step t, read back from the sequence cache."""
-    prev_h = cache["h0"] if t == 0 else cache["h"][:, t - 1]
-    prev_c = cache["c0"] if t == 0 else cache["c"][:, t - 1]
-    return {"x": cache["x"][:, t], "prev_h": prev_h, "prev_c": prev_c,
-            "Wx": cache["Wx"], "Wh": cache["Wh"], "ifgo": cache["ifgo"][:, t],
-            "next_c": cache["c"][:, t], "tanh_c": cache["tanh_c"][:, t],
-            "recurrent_mask": cache["recurrent_mask"]}
-
-
-def lstm_backward(dh, cache, dhT=None, dcT=None):
-    """Full BPTT. dh: (N, T, H) = dLoss/dh_t for every t; dhT, dcT: (N, H) extra gradients on
-    the final hidden and cell states, or None.
+def lstm_backward(dh, cache, dhT=None, dcT=None, checked=False):
+    """Full BPTT: `lstm_step_backward` at every step, from the last. dh: (N, T, H) = dLoss/dh_t
+    for every t; dhT, dcT: (N, H) extra gradients on the final hidden and cell states, or None.
 
     Returns dx: (N, T, D), dh0, dc0: (N, H), dWx, dWh, db.
     """
-    x, Wx, Wh = cache["x"], cache["Wx"], cache["Wh"]
-    T = x.shape[1]
-    dx = np.zeros_like(x)
-    dWx, dWh = np.zeros_like(Wx), np.zeros_like(Wh)
-    db = np.zeros(Wx.shape[1], dtype=x.dtype)
-    dnext_h = np.zeros_like(cache["h0"]) if dhT is None else dhT.copy()  # (N, H)
-    dnext_c = np.zeros_like(cache["c0"]) if dcT is None else dcT.copy()  # (N, H)
-    for t in reversed(range(T)):
-        dnext_h += dh[:, t]  # h_t is read by the output at t and by step t+1
-        dstep_h, dcarry_h = split_gradient(cache["mask"], t, dnext_h)
-        dstep_c, dcarry_c = split_gradient(cache["mask"], t, dnext_c)
-        dx[:, t], dnext_h, dnext_c, dWx_t, dWh_t, db_t = lstm_step_backward(
-            dstep_h, dstep_c, lstm_step_cache(cache, t))
-        dnext_h += dcarry_h
-        dnext_c += dcarry_c
-        dWx += dWx_t
-        dWh += dWh_t
-        db += db_t
-    return dx, dnext_h, dnext_c, dWx, dWh, db
+    return sequence_backward(LSTM, dh, cache, dhT, dcT, checked=checked)
 
 
 def lstm_step_jacobians(cache):
     """The exact Jacobians of one step, per batch element, from a step cache (`lstm_step_forward`'s
-    or `lstm_step_cache(cache, t)`). Column convention: J[n, i, j] = d out[n, i] / d in[n, j].
+    or `sequence.step_cache(LSTM, cache, t)`). Column convention:
+    J[n, i, j] = d out[n, i] / d in[n, j].
 
     Write W_i, W_f, W_g, W_o for a gate's (Z, H) column block of W (Wh for z = prev_h, Wx for
     z = x). Each gate's pre-activation depends on z through W_k^T, so
@@ -179,3 +145,10 @@ def lstm_step_jacobians(cache):
     for block in ("dnext_c/dprev_h", "dnext_h/dprev_h"):  # prev_h enters only through Wh
         jac[block] = dropped_columns(jac[block], cache["recurrent_mask"])
     return jac
+
+
+LSTM = CellSpec("lstm", gates=4, state_names=("h", "c"), step_forward=lstm_step_forward,
+                step_backward=lstm_step_backward, step_jacobians=lstm_step_jacobians,
+                total_gradients=lstm_total_gradients, kernels=compiled_kernels("lstm"),
+                sigmoid_gates={"i": 0, "f": 1, "o": 3}, memory_gate="f", forget_gate="f",
+                torch_mode="LSTM", keras_gate_order=(0, 1, 2, 3))

@@ -9,14 +9,16 @@ bias] in the same row-vector layout as minirnn (x @ kernel), so the matrices nee
     LSTM       kernel (D, 4H)   recurrent_kernel (H, 4H)   bias (4H,)      gates i,f,c,o == i,f,g,o
     GRU        kernel (D, 3H)   recurrent_kernel (H, 3H)   bias (2, 3H)    gates z,r,h  != r,z,n
 
-The GRU needs two changes. Keras orders its gate blocks z, r, h; minirnn orders them r, z, n, so
+A cell's CellSpec says how its layout differs (`keras_gate_order`, `recurrent_biases`); only the
+GRU differs, in two ways. Keras orders its gate blocks z, r, h; minirnn orders them r, z, n, so
 the blocks are permuted. With reset_after=True (the Keras 2/3 default) the bias is two rows,
 [input bias; recurrent bias], and the reset multiplies the recurrent part including its bias,
 
     z = sigmoid(x Wz + bz_in + h Uz + bz_rec)        h_new = z * h + (1 - z) * hh
     r = sigmoid(x Wr + br_in + h Ur + br_rec)        hh = tanh(x Wh + bh_in + r * (h Uh + bh_rec))
 
-which is minirnn's GRU with b = [br_in + br_rec, bz_in + bz_rec, bh_in] and bhn = bh_rec.
+which is minirnn's GRU with b = [br_in + br_rec, bz_in + bz_rec, bh_in] and bhn = bh_rec (the
+fold of biases.py, which PyTorch's import shares).
 A reset_after=False GRU (bias (3H,)) resets h before the matmul: a different function, rejected.
 Keras' activations are assumed to be the defaults (tanh, and sigmoid for the gates).
 
@@ -27,56 +29,61 @@ Embedding ([embeddings (V, E)]) and Dense ([kernel (D, K), bias (K,)]) are copie
 """
 import numpy as np
 
+from ..cells import get_cell
 from ..layers import Embedding
 from ..model import Recurrent, Sequential
 from ..stack import StackedRNN
-
-KERAS_GATES = {"rnn": 1, "lstm": 4, "gru": 3}
-KERAS_TO_MINIRNN_GRU = [1, 0, 2]  # minirnn block k (r, z, n) is Keras block [1, 0, 2][k] (z, r, h)
+from .biases import fold_biases, unfold_biases
 
 
-def gru_blocks(array, order):
-    """Permute the three H-wide gate blocks of the last axis into `order`."""
-    blocks = np.split(array, 3, axis=-1)
+def keras_spec(cell):
+    """The CellSpec of `cell`, which must have a Keras layer (a `keras_gate_order`)."""
+    spec = get_cell(cell)
+    if spec.keras_gate_order is None:
+        raise ValueError(f"cell {cell!r} has no Keras layer (its CellSpec has no "
+                         f"keras_gate_order)")
+    return spec
+
+
+def reorder_blocks(array, order):
+    """The G H-wide gate blocks of the last axis, block k of the result being block order[k]."""
+    blocks = np.split(array, len(order), axis=-1)
     return np.concatenate([blocks[k] for k in order], axis=-1)
 
 
 def layer_from_keras(cell, kernel, recurrent_kernel, bias):
-    """minirnn parameters {"Wx", "Wh", "b"(, "bhn")} of one Keras SimpleRNN/LSTM/GRU layer."""
-    if cell not in KERAS_GATES:
-        raise ValueError(f"cell must be one of {sorted(KERAS_GATES)}; got {cell!r}")
+    """minirnn parameters {"Wx", "Wh", "b", ...} of one Keras SimpleRNN/LSTM/GRU layer."""
+    spec = keras_spec(cell)
     kernel, recurrent_kernel, bias = (np.asarray(a, dtype=np.float64)
                                       for a in (kernel, recurrent_kernel, bias))
-    H, G = recurrent_kernel.shape[0], KERAS_GATES[cell]
+    H, G, order = recurrent_kernel.shape[0], spec.gates, spec.keras_gate_order
+    two_biases = bool(spec.recurrent_biases)  # Keras keeps the input and recurrent bias rows
     expected = {"kernel": (kernel.shape[0], G * H), "recurrent_kernel": (H, G * H),
-                "bias": (2, G * H) if cell == "gru" else (G * H,)}
-    if cell == "gru" and bias.shape == (G * H,):
-        raise ValueError("a Keras GRU with reset_after=False (bias of shape (3H,)) resets the "
-                         "state before the recurrent matmul; minirnn's GRU resets after it "
-                         "(Keras reset_after=True), so these weights compute another function")
+                "bias": (2, G * H) if two_biases else (G * H,)}
+    if two_biases and bias.shape == (G * H,):
+        raise ValueError(f"a Keras {cell} with one bias row (a GRU with reset_after=False, bias "
+                         f"of shape (3H,)) resets the state before the recurrent matmul; minirnn's "
+                         f"resets after it (Keras reset_after=True), so these weights compute "
+                         f"another function")
     for name, array in (("kernel", kernel), ("recurrent_kernel", recurrent_kernel), ("bias", bias)):
         if array.shape != expected[name]:
             raise ValueError(f"Keras {cell} {name} must have shape {expected[name]} for "
                              f"H={H}; got {array.shape}")
-    if cell != "gru":
-        return {"Wx": kernel, "Wh": recurrent_kernel, "b": bias}
-    input_bias, recurrent_bias = gru_blocks(bias, KERAS_TO_MINIRNN_GRU)  # each (3H,) in r, z, n
-    b = input_bias + np.concatenate([recurrent_bias[:2 * H], np.zeros(H)])  # r, z fold; n apart
-    return {"Wx": gru_blocks(kernel, KERAS_TO_MINIRNN_GRU),
-            "Wh": gru_blocks(recurrent_kernel, KERAS_TO_MINIRNN_GRU),
-            "b": b, "bhn": recurrent_bias[2 * H:]}
+    input_bias, recurrent_bias = (reorder_blocks(bias, order) if two_biases
+                                  else (reorder_blocks(bias, order), np.zeros(G * H)))
+    return {"Wx": reorder_blocks(kernel, order), "Wh": reorder_blocks(recurrent_kernel, order),
+            **fold_biases(spec, input_bias, recurrent_bias, H)}
 
 
 def layer_to_keras(cell, params):
     """[kernel, recurrent_kernel, bias] of one Keras layer from minirnn parameters."""
-    if cell != "gru":
-        return [params["Wx"].copy(), params["Wh"].copy(), params["b"].copy()]
-    # gru_blocks with the same permutation maps r, z, n back to z, r, h (it swaps two blocks)
-    recurrent_bias = np.concatenate([np.zeros(2 * params["bhn"].shape[0]), params["bhn"]])
-    bias = np.stack([gru_blocks(params["b"], KERAS_TO_MINIRNN_GRU),
-                     gru_blocks(recurrent_bias, KERAS_TO_MINIRNN_GRU)])
-    return [gru_blocks(params["Wx"], KERAS_TO_MINIRNN_GRU),
-            gru_blocks(params["Wh"], KERAS_TO_MINIRNN_GRU), bias.astype(params["b"].dtype)]
+    spec = keras_spec(cell)
+    to_keras_order = np.argsort(spec.keras_gate_order)  # Keras block j is minirnn block [j]
+    H = params["Wh"].shape[0]
+    input_bias, recurrent_bias = unfold_biases(spec, params, H)
+    bias = (np.stack([input_bias, recurrent_bias]) if spec.recurrent_biases else input_bias)
+    return [reorder_blocks(params["Wx"], to_keras_order),
+            reorder_blocks(params["Wh"], to_keras_order), reorder_blocks(bias, to_keras_order)]
 
 
 def from_keras(cell, weights, bidirectional=False, return_sequences=True, dtype=np.float64,
@@ -85,8 +92,7 @@ def from_keras(cell, weights, bidirectional=False, return_sequences=True, dtype=
     of their get_weights() lists (three arrays per layer and direction, use_bias=True).
     The sizes are read off the shapes."""
     directions = 2 if bidirectional else 1
-    if cell not in KERAS_GATES:
-        raise ValueError(f"cell must be one of {sorted(KERAS_GATES)}; got {cell!r}")
+    keras_spec(cell)
     if len(weights) == 0 or len(weights) % (3 * directions):
         raise ValueError(f"weights must hold 3 arrays (kernel, recurrent_kernel, bias) per layer"
                          f"{' and direction' if bidirectional else ''}; got {len(weights)} arrays")

@@ -4,31 +4,38 @@ Layouts. PyTorch stores column-vector weights `weight_ih_l{k}: (G*H, D_in)` and
 `weight_hh_l{k}: (G*H, H)` with two biases `bias_ih_l{k}`, `bias_hh_l{k}`: (G*H,), and the reverse
 direction under the suffix `_reverse`. minirnn uses the row-vector layout `Wx = weight_ih.T`,
 `Wh = weight_hh.T`, and the gate orders are the same (LSTM i,f,g,o; GRU r,z,n). The two biases
-fold into one, b = bias_ih + bias_hh, except for the GRU candidate n, whose recurrent bias sits
-inside the reset product and is kept apart as bhn = bias_hh[2H:3H]. PyTorch layer k is minirnn
-layer k + 1. batch_first only changes how a torch module reads its input, not its weights.
+fold into one (biases.py), b = bias_ih + bias_hh, except for the GRU candidate n, whose recurrent
+bias sits inside the reset product and is kept apart as bhn = bias_hh[2H:3H]. PyTorch layer k is
+minirnn layer k + 1. batch_first only changes how a torch module reads its input, not its weights.
+A cell matches a torch module through its CellSpec's `torch_mode`.
 """
 import re
 
 import numpy as np
 
+from ..cells import CELLS
 from ..stack import StackedRNN
+from .biases import fold_biases, unfold_biases
 
-TORCH_MODES = {"RNN_TANH": "rnn", "LSTM": "lstm", "GRU": "gru"}
 TORCH_DIRECTIONS = {"fwd": "", "bwd": "_reverse"}
+
+
+def torch_cell(mode):
+    """The name of the registered cell whose `torch_mode` is `mode`, or None."""
+    return next((spec.name for spec in CELLS.values() if spec.torch_mode == mode), None)
 
 
 def from_torch(module, dtype=np.float64, return_sequences=True, backend=None):
     """A StackedRNN with the weights of a `torch.nn.RNN` (tanh), `nn.LSTM` or `nn.GRU`
     (any num_layers, bidirectional or not, batch_first or not)."""
     mode = getattr(module, "mode", None)
-    if mode not in TORCH_MODES:
+    if torch_cell(mode) is None:
         raise ValueError(f"module must be a torch.nn.RNN with nonlinearity='tanh', nn.LSTM or "
                          f"nn.GRU; got {type(module).__name__} with mode {mode!r}")
     if getattr(module, "proj_size", 0):
         raise ValueError(f"LSTMs with projections (proj_size={module.proj_size}) are not supported")
     state_dict = {k: v.detach().cpu().double().numpy() for k, v in module.state_dict().items()}
-    return from_state_dict(state_dict, TORCH_MODES[mode], dtype=dtype,
+    return from_state_dict(state_dict, torch_cell(mode), dtype=dtype,
                            return_sequences=return_sequences, backend=backend)
 
 
@@ -49,7 +56,7 @@ def from_state_dict(state_dict, cell, dtype=np.float64, return_sequences=True, b
     for l in range(1, net.num_layers + 1):
         for d in net.directions:
             suffix = f"_l{l - 1}{TORCH_DIRECTIONS[d]}"
-            ours = _layer_from_torch(arrays, suffix, net.spec.name, H)
+            ours = layer_from_torch(arrays, suffix, net.spec, H)
             for name, value in ours.items():
                 key = f"layers.{l}.{d}.{name}"
                 if value.shape != net.params[key].shape:
@@ -59,20 +66,21 @@ def from_state_dict(state_dict, cell, dtype=np.float64, return_sequences=True, b
     return net
 
 
-def _layer_from_torch(arrays, suffix, cell, H):
+def layer_from_torch(arrays, suffix, spec, H):
+    """minirnn parameters {"Wx", "Wh", "b", ...} of one torch layer and direction."""
     W_ih, W_hh = arrays["weight_ih" + suffix], arrays["weight_hh" + suffix]
     zeros = np.zeros(W_ih.shape[0])
     b_ih, b_hh = arrays.get("bias_ih" + suffix, zeros), arrays.get("bias_hh" + suffix, zeros)
-    if cell != "gru":
-        return {"Wx": W_ih.T, "Wh": W_hh.T, "b": b_ih + b_hh}
-    b = b_ih + np.concatenate([b_hh[:2 * H], np.zeros(H)])  # r, z fold; n keeps its own
-    return {"Wx": W_ih.T, "Wh": W_hh.T, "b": b, "bhn": b_hh[2 * H:]}
+    return {"Wx": W_ih.T, "Wh": W_hh.T, **fold_biases(spec, b_ih, b_hh, H)}
 
 
 def to_torch(net):
     """The PyTorch state_dict (names -> numpy arrays) of a StackedRNN. The folded bias goes to
     bias_ih and bias_hh is zero (for the GRU: bhn in its n block), which computes the same
     function. PyTorch stacks have one hidden size and no skip edges, so those are required."""
+    if net.spec.torch_mode is None:
+        raise ValueError(f"cell {net.cell!r} has no PyTorch module (its CellSpec has no "
+                         f"torch_mode)")
     if len(set(net.hidden_sizes)) != 1 or net.skip_edges:
         raise ValueError(f"to_torch needs equal hidden sizes and no skip edges (a torch stack "
                          f"has neither); got hidden_sizes={net.hidden_sizes}, "
@@ -83,12 +91,10 @@ def to_torch(net):
         for d in net.directions:
             p = dict(zip(net.spec.param_names, net.layer_params(l, d)))
             suffix = f"_l{l - 1}{TORCH_DIRECTIONS[d]}"
-            bias_hh = np.zeros_like(p["b"])
-            if net.spec.name == "gru":
-                bias_hh[2 * H:] = p["bhn"]
+            bias_ih, bias_hh = unfold_biases(net.spec, p, H)
             state_dict.update({"weight_ih" + suffix: p["Wx"].T.copy(),
                                "weight_hh" + suffix: p["Wh"].T.copy(),
-                               "bias_ih" + suffix: p["b"].copy(), "bias_hh" + suffix: bias_hh})
+                               "bias_ih" + suffix: bias_ih, "bias_hh" + suffix: bias_hh})
     return state_dict
 
 
@@ -96,11 +102,12 @@ def to_torch_module(net, batch_first=True):
     """A torch.nn.RNN/LSTM/GRU (float64) holding the weights of `net`; needs torch."""
     import torch
 
-    module_class = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[net.spec.name]
+    state_dict = to_torch(net)
+    module_class = getattr(torch.nn, net.spec.torch_mode.split("_")[0])  # RNN_TANH -> nn.RNN
     module = module_class(net.input_size, net.hidden_sizes[0], num_layers=net.num_layers,
                           bidirectional=net.bidirectional, batch_first=batch_first).double()
     module.load_state_dict({k: torch.from_numpy(v.astype(np.float64))
-                            for k, v in to_torch(net).items()})
+                            for k, v in state_dict.items()})
     return module
 
 

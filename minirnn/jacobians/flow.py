@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..stack import direction_part, output_gradients, pass_down
 from ..validation import check_shape
 from .steps import step_jacobians
 
@@ -53,6 +54,7 @@ def backpropagate(net, jacobians, doutputs):
             raise ValueError(f"doutputs keys must be layer numbers 1..{L}; got {l!r}")
         check_shape(f"doutputs[{l}]", g, (N, R, T, widths[l]))
         dout[l] += g
+    dropout = {src: mask[:, None] for src, mask in jacobians.dropout.items()}  # (N, 1, T, W)
     states, initial = {}, {}
     for l in range(L, 0, -1):
         H = net.hidden_sizes[l - 1]
@@ -60,7 +62,7 @@ def backpropagate(net, jacobians, doutputs):
         states[l], initial[l] = {}, {}
         for k, d in enumerate(net.directions):
             J, J_in = jacobians.temporal[l][d], jacobians.inputs[l][d]
-            dh = dout[l][..., k * H:(k + 1) * H]  # this direction's half of the output
+            dh = direction_part(dout[l], k, H)
             total = np.zeros((N, R, T, J.shape[-1]), dtype)
             g = np.zeros((N, R, J.shape[-1]), dtype)  # dLoss/ds from the step after t
             for t in (reversed(range(T)) if d == "fwd" else range(T)):
@@ -69,8 +71,7 @@ def backpropagate(net, jacobians, doutputs):
                 din[:, :, t] += total[:, :, t] @ J_in[:, t]
                 g = total[:, :, t] @ J[:, t]
             states[l][d], initial[l][d] = total, g
-        for src in net.layer_sources(l):  # in_l was a sum, so each source gets all of it
-            dout[src] += din * jacobians.dropout[src][:, None] if src in jacobians.dropout else din
+        pass_down(net.layer_sources(l), din, dropout, dout)
     return GridGradients(dout, states, initial)
 
 
@@ -93,31 +94,24 @@ def output_jacobian(net, jacobians, layer, t):
 
 
 def loss_seeds(net, cache, dy, dlayers, loss_layer, loss_time, seed):
-    """The output gradients {l: (N, 1, T, W_l)} of `gradient_flow`'s loss."""
-    outputs, L = cache["outputs"], net.num_layers
-    N, T = outputs[0].shape[:2]
+    """The output gradients {l: (N, 1, T, W_l)} of `gradient_flow`'s loss: the stack's own
+    `output_gradients` for dy and dlayers, else a unit loss at one node."""
+    outputs, L = cache.outputs, net.num_layers
     if dy is None and dlayers is None:
         loss_layer = L if loss_layer is None else loss_layer
         if loss_layer not in range(1, L + 1):
             raise ValueError(f"loss_layer must be in 1..{L}; got {loss_layer!r}")
+        N, T = outputs[0].shape[:2]
         direction = np.random.default_rng(seed).standard_normal((N, outputs[loss_layer].shape[-1]))
         g = np.zeros_like(outputs[loss_layer])
         g[:, loss_time % T] = direction / np.linalg.norm(direction, axis=1, keepdims=True)
         dlayers = {loss_layer: g}
-    seeds = {l: np.array(g, dtype=outputs[l].dtype) for l, g in (dlayers or {}).items()}
-    if dy is not None:
-        top = seeds.setdefault(L, np.zeros_like(outputs[L]))
-        if net.return_sequences:
-            check_shape("dy", dy, outputs[L].shape)
-            top += dy
-        else:
-            check_shape("dy", dy, (N, outputs[L].shape[-1]))
-            net.last_step_backward(dy, top)
-    return {l: g[:, None] for l, g in seeds.items()}
+    seeds = output_gradients(net, dy, cache, dlayers)
+    return {l: g[:, None] for l, g in seeds.items() if l > 0}
 
 
 def gradient_flow(net, x, dy=None, dlayers=None, initial_states=None, mask=None,
-                  loss_layer=None, loss_time=-1, seed=0, state="h"):
+                  loss_layer=None, loss_time=-1, seed=0, state="h", backend="numpy"):
     """The gradient-flow map: ||dLoss/dh_t^l|| for every layer l and step t, an (L, T) array
     (the mean over the batch of each sequence's norm; for a bidirectional layer, the norm over
     both directions).
@@ -128,18 +122,21 @@ def gradient_flow(net, x, dy=None, dlayers=None, initial_states=None, mask=None,
     sequence (seeded by `seed`), so that node's gradient has norm 1.
     dLoss/dh_t^l is the total derivative: through the later steps and the layers above.
     initial_states, mask: as in `net.forward` (the run is an evaluation run: no dropout).
-    state: "h", or for the LSTM "c" or "state" (both).
+    state: "h", another of the cell's states (the LSTM's "c") or "state" (all of them).
+    backend: of the forward pass (the Jacobians always come from the NumPy reference).
     """
-    if state not in ("h", "c", "state") or (state != "h" and net.cell != "lstm"):
-        raise ValueError(f"state must be 'h' (or 'c' / 'state' for the LSTM); got {state!r} "
-                         f"for cell {net.cell!r}")
-    _, _, cache = net.forward(x, initial_states, mask=mask)
+    names = net.spec.state_names
+    if state not in (*names, "state"):
+        raise ValueError(f"state must be one of {names} or 'state' (all of them) for cell "
+                         f"{net.cell!r}; got {state!r}")
+    _, _, cache = net.forward(x, initial_states, mask=mask, backend=backend)
     grid = backpropagate(net, step_jacobians(net, cache),
                          loss_seeds(net, cache, dy, dlayers, loss_layer, loss_time, seed))
     rows = []
     for l in range(1, net.num_layers + 1):
         H = net.hidden_sizes[l - 1]
-        part = {"h": slice(0, H), "c": slice(H, 2 * H), "state": slice(None)}[state]
+        k = names.index(state) if state in names else None
+        part = slice(None) if k is None else slice(k * H, (k + 1) * H)  # s_t stacks the states
         g = np.concatenate([grid.states[l][d][:, 0, :, part] for d in net.directions], axis=-1)
         rows.append(np.linalg.norm(g, axis=-1).mean(axis=0))  # (T,)
     return np.stack(rows)

@@ -141,12 +141,12 @@ def path_decomposition(net, cache, t, source_layer=None, target_layer=1):
             "direction carries out_t^u into out_t^s through later time steps, which no path of "
             "the layer graph at one step describes; use output_jacobian for the full Jacobian")
     source_layer = net.num_layers if source_layer is None else source_layer
-    T = cache["outputs"][0].shape[1]
+    T = cache.outputs[0].shape[1]
     if not -T <= t < T:
         raise ValueError(f"t must be in -{T}..{T - 1}; got {t!r}")
     jacobians = step_jacobians(net, cache)
     paths = gradient_paths(net, source_layer, target_layer)
-    N, W = cache["outputs"][source_layer].shape[0], cache["outputs"][source_layer].shape[-1]
+    N, W = cache.outputs[source_layer].shape[0], cache.outputs[source_layer].shape[-1]
     products = []
     for path in paths:
         product = np.broadcast_to(np.eye(W, dtype=jacobians.depth[1].dtype), (N, W, W))

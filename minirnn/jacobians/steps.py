@@ -2,7 +2,8 @@
 
 Shape legend: N batch, T time steps, L layers, H_l hidden units of layer l, W_l = H_l * dirs the
 width of layer l's output (W_0 = D, the input), S the size of a cell's state: H for the RNN and
-GRU, 2H for the LSTM, whose state is the pair s = (h, c) stacked as [h, c].
+GRU, 2H for the LSTM, whose state is the pair s = (h, c) stacked as [h, c] (any cell: its states
+stacked in its `state_names` order).
 
 Convention (column, "numerator" layout): J[n, i, j] = d out[n, i] / d in[n, j] for batch element n.
 Chains multiply left to right from the late end, d s_3/d s_1 = J_3 @ J_2, and a row-vector
@@ -28,57 +29,85 @@ input Jacobian of its destination times the identity: without dropout `edges[(sr
 same array as `depth[dst]`; `skip` holds the skip edges only. At a masked step (the cell cache's
 mask False: a padded step or a clocked layer's idle step, the state is carried) the temporal
 Jacobian is the identity and the input Jacobian is zero. These are local Jacobians, with every
-other input of the step held fixed.
+other input of the step held fixed. They come from the cell's exact `step_jacobians` (for a cell
+that has none, from centered differences of its step forward, with a warning).
 """
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..cells.gru import gru_step_cache, gru_step_jacobians
-from ..cells.lstm import lstm_step_cache, lstm_step_jacobians
-from ..cells.rnn import rnn_step_cache, rnn_step_jacobians
-
-STEP_FUNCTIONS = {"rnn": (rnn_step_cache, rnn_step_jacobians),
-                  "lstm": (lstm_step_cache, lstm_step_jacobians),
-                  "gru": (gru_step_cache, gru_step_jacobians)}
-
-LSTM_BLOCKS = (("dnext_h/dprev_h", "dnext_h/dprev_c"), ("dnext_c/dprev_h", "dnext_c/dprev_c"))
+from ..cells import get_cell
+from ..cells.sequence import step_cache
+from ..stack import run_order
 
 
-def state_jacobians(cell, step_jacobians):
-    """The state-level Jacobians of one step from a cell's named blocks: (temporal (N, S, S),
-    input (N, S, D)). For the LSTM, S = 2H with the state ordered [h, c]."""
-    if cell != "lstm":
-        return step_jacobians["dnext_h/dprev_h"], step_jacobians["dnext_h/dx"]
-    temporal = np.concatenate([np.concatenate([step_jacobians[name] for name in row], axis=2)
-                               for row in LSTM_BLOCKS], axis=1)
-    return temporal, np.concatenate([step_jacobians["dnext_h/dx"], step_jacobians["dnext_c/dx"]],
-                                    axis=1)
+def state_jacobians(cell, blocks):
+    """The state-level Jacobians of one step from a cell's named blocks ("dnext_h/dprev_c", ...):
+    (temporal (N, S, S), input (N, S, D)), the states stacked in the cell's order ([h, c] for the
+    LSTM, S = 2H)."""
+    names = get_cell(cell).state_names
+    temporal = np.concatenate([np.concatenate([blocks[f"dnext_{a}/dprev_{b}"] for b in names],
+                                              axis=2) for a in names], axis=1)
+    return temporal, np.concatenate([blocks[f"dnext_{a}/dx"] for a in names], axis=1)
 
 
-def lstm_state_blocks(J):
-    """Name the four (H, H) blocks of an LSTM state Jacobian (..., 2H, 2H): a dict with keys
+def state_blocks(J, cell):
+    """Name the (H, H) blocks of a state Jacobian J (..., S, S) of the cell, e.g. for the LSTM
     "dnext_h/dprev_h", "dnext_h/dprev_c", "dnext_c/dprev_h", "dnext_c/dprev_c"."""
-    H = J.shape[-1] // 2
-    return {name: J[..., r * H:(r + 1) * H, c * H:(c + 1) * H]
-            for r, row in enumerate(LSTM_BLOCKS) for c, name in enumerate(row)}
+    names = get_cell(cell).state_names
+    H = J.shape[-1] // len(names)
+    return {f"dnext_{a}/dprev_{b}": J[..., r * H:(r + 1) * H, c * H:(c + 1) * H]
+            for r, a in enumerate(names) for c, b in enumerate(names)}
+
+
+def numerical_step_jacobians(spec, cache, eps=1e-6):
+    """The blocks `step_jacobians` would return, by centered differences of `spec.step_forward`,
+    for a cell that gives no step Jacobians. cache: a step cache from `sequence.step_cache`.
+    Computed in float64: accurate to about 1e-9 of their scale."""
+    names = spec.state_names
+    inputs = {name: np.asarray(cache[name], np.float64) for name in
+              ["x"] + ["prev_" + s for s in names]}
+    params = [np.asarray(cache[name], np.float64) for name in spec.param_names]
+
+    def next_states(**nudged):
+        args = {**inputs, **nudged}
+        *states, _ = spec.step_forward(args["x"], *(args["prev_" + s] for s in names), *params,
+                                       cache["recurrent_mask"])
+        return states
+
+    blocks = {}
+    for name, value in inputs.items():
+        columns = []  # for each unit j of the input, the change of every next state
+        for j in range(value.shape[1]):
+            nudge = np.zeros_like(value)
+            nudge[:, j] = eps
+            plus, minus = next_states(**{name: value + nudge}), next_states(**{name: value - nudge})
+            columns.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
+        for k, s in enumerate(names):
+            blocks[f"dnext_{s}/d{name}"] = np.stack([column[k] for column in columns], axis=-1)
+    return blocks
 
 
 def sequence_jacobians(cell, cache):
     """One direction of one layer, in the order the cell ran (step k read x[:, k]).
 
-    cell: 'rnn', 'lstm' or 'gru'; cache: the cell's sequence cache (e.g. from `lstm_forward`).
+    cell: a registered cell name; cache: its sequence cache (e.g. from `lstm_forward`).
     Returns temporal (N, T, S, S) = d s_k / d s_{k-1} (k = 0 is with respect to the initial state)
-    and inputs (N, T, S, D) = d s_k / d x_k; identity and zero at masked steps.
+    and inputs (N, T, S, D) = d s_k / d x_k; identity and zero at masked steps. A cell without
+    `step_jacobians` gets them by centered differences of its step forward, with a warning.
     """
-    if cell not in STEP_FUNCTIONS:
-        raise ValueError(f"cell must be one of {sorted(STEP_FUNCTIONS)}; got {cell!r}")
-    step_cache, step_jacobians = STEP_FUNCTIONS[cell]
+    spec = get_cell(cell)
+    jacobians_of = spec.step_jacobians
+    if jacobians_of is None:
+        warnings.warn(f"cell {spec.name!r} gives no step_jacobians: taking centered differences "
+                      f"of its step forward (float64, accurate to about 1e-9)", stacklevel=2)
+        jacobians_of = lambda step: numerical_step_jacobians(spec, step)  # noqa: E731
     mask = cache["mask"]
     T = cache["x"].shape[1]
     temporal, inputs = [], []
     for k in range(T):
-        J, J_in = state_jacobians(cell, step_jacobians(step_cache(cache, k)))
+        J, J_in = state_jacobians(cell, jacobians_of(step_cache(spec, cache, k)))
         if mask is not None:  # a carried state: s_k = s_{k-1}, independent of x_k
             stepped = mask[:, k, None, None]
             J = np.where(stepped, J, np.eye(J.shape[-1], dtype=J.dtype))
@@ -113,12 +142,10 @@ def step_jacobians(net, cache):
         H = net.hidden_sizes[l - 1]
         temporal[l], inputs[l] = {}, {}
         for d in net.directions:
-            J, J_in = sequence_jacobians(net.cell, cache["layers"][l][d])
-            if d == "bwd":  # back to the original time order
-                J, J_in = J[:, ::-1], J_in[:, ::-1]
-            temporal[l][d], inputs[l][d] = J, J_in
+            J, J_in = sequence_jacobians(net.cell, cache.layers[l][d])
+            temporal[l][d], inputs[l][d] = run_order(J, d), run_order(J_in, d)  # forward time
         depth[l] = np.concatenate([inputs[l][d][:, :, :H] for d in net.directions], axis=2)
-    dropout = cache["dropout"]
+    dropout = cache.dropout
     edges = {(src, l): depth[l] * dropout[src][:, :, None, :] if src in dropout else depth[l]
              for l in depth for src in net.layer_sources(l)}
     skip = {edge: edges[edge] for edge in net.skip_edges}

@@ -13,46 +13,18 @@ asks Linux for transparent huge pages for large arrays, which makes the first wr
 52 MB array about 5x cheaper than through Numba's allocator (4 ms instead of 18 ms here).
 
 Every call returns fresh arrays (they go into the cache), so the allocator's policy matters as
-much as the loops: see `keep_freed_memory`.
+much as the loops: see minirnn/allocator.py.
 
 A compiled loop does not check its indices, so a wrong shape would read or write out of bounds:
 every array's shape is checked here, in Python, before a loop sees it. The values (finite, 0/1
-masks) are checked by the public functions, and not again when the stack, which has checked
-them once, calls the trusted entry points (`check_shapes`, `check_backward_shapes`).
+masks) are checked too, except when the caller says checked=True (the stack, which has checked
+them once per call).
 """
-import ctypes
-import os
-
 import numpy as np
 
 from ..cells.masking import check_mask, check_recurrent_mask
-from ..validation import DTYPES, check_float_array, check_sequence_inputs, check_shape
-
-MALLOC_SETTINGS = {"M_TRIM_THRESHOLD": (-1, 64 << 20), "M_MMAP_THRESHOLD": (-3, 32 << 20)}
-
-
-def keep_freed_memory():
-    """Let glibc's malloc keep freed blocks of up to 32 MiB for reuse instead of handing their
-    pages back to the OS.
-
-    By default glibc serves every block over 128 KiB with a fresh mmap and trims the heap once
-    128 KiB lie free at its top, so the arrays of each training step arrive as new pages, and
-    every first write to a page is a page fault (over 1 us on a virtual machine): 970 faults,
-    1.1 ms of a 5 ms LSTM step at H=16, batch 32, float64, T=100, 2 layers. glibc raises both
-    thresholds by itself, to these very values, once the process has freed one 32 MiB block
-    (mallopt(3), "dynamic mmap threshold"); this sets them from the start. Blocks of more than
-    32 MiB are still mapped afresh (NumPy asks for huge pages for those). Nothing is changed when
-    the process is not using glibc, or when the user set a MALLOC_*_ variable of mallopt(3) or a
-    glibc.malloc tunable.
-    """
-    if (any(name.startswith("MALLOC_") and name.endswith("_") for name in os.environ)
-            or "glibc.malloc" in os.environ.get("GLIBC_TUNABLES", "")):
-        return
-    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
-    if mallopt is None:
-        return
-    for param, value in MALLOC_SETTINGS.values():
-        mallopt(param, value)
+from ..cells.sequence import check_sequence_inputs
+from ..validation import DTYPES, check_float_array, check_shape
 
 
 def kernel_dtype(x):
@@ -63,59 +35,30 @@ def kernel_dtype(x):
     return x.dtype
 
 
-def check_parameter(name, value, shape=None):
-    """A floating-point ndarray (of `shape`, if given). Finiteness is not checked: the reference
-    does not check its parameters either, and scanning them costs time on every call."""
-    if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
-        raise TypeError(f"{name} must be a floating-point numpy ndarray; got "
-                        f"{getattr(value, 'dtype', type(value).__name__)}")
-    if shape is not None:
-        check_shape(name, value, shape)
+def check_forward_inputs(spec, x, states0, params, mask, checked=False):
+    """The reference's checks (cells/sequence.py): every shape always, since a compiled loop
+    given a wrong one would run out of bounds; the values (finite, a 0/1 mask) unless the caller
+    says checked=True. Returns the mask (bool or None) and the dtype to compute in (x's)."""
+    check_sequence_inputs(spec, x, states0, params, values=not checked)
+    if not checked:
+        mask = check_mask(mask, x)
+    return mask, kernel_dtype(x)
 
 
-def check_forward_inputs(x, states0, Wx, Wh, gates, mask):
-    """The reference's checks: x: (N, T, D) finite, each state (N, H) finite, Wx: (D, G*H),
-    Wh: (H, G*H), mask None or (N, T) 0/1. Returns the mask as bool, or None."""
-    check_parameter("Wx", Wx)
-    check_parameter("Wh", Wh)
-    check_sequence_inputs(x, states0, Wx, Wh, gates)
-    return check_mask(mask, x)
-
-
-def check_shapes(x, states0, Wx, Wh, biases, gates):
-    """What a compiled loop needs to stay in bounds, without scanning any values: floating-point
-    parameters, x: (N, T, D) float32 or float64, each state (N, H), Wx: (D, G*H), Wh: (H, G*H)
-    and the biases, {name: (array, k)} for a bias of shape (k*H,). Returns the dtype to compute
-    in (x's)."""
-    check_parameter("Wx", Wx)
-    check_parameter("Wh", Wh)
-    N, _, D = x.shape
-    H = Wh.shape[0]
-    check_shape("Wh", Wh, (H, gates * H))
-    check_shape("Wx", Wx, (D, gates * H))
-    for name, state in states0.items():
-        check_shape(name, state, (N, H))
-    for name, (value, blocks) in biases.items():
-        check_parameter(name, value, (blocks * H,))
-    return kernel_dtype(x)
-
-
-def check_backward_inputs(dh, final_grads):
-    """dh and each final-state gradient, {name: array or None}, must be finite float arrays (their
-    shapes: `check_backward_shapes`)."""
-    check_float_array("dh", dh)
+def check_backward(dh, cache, final_grads, checked=False):
+    """dh must match the forward output cache["h"]: (N, T, H), each final-state gradient
+    ({name: array or None}) be (N, H); unless checked, all must also be finite float arrays.
+    Returns the dtype to compute in (the cached x's) and (N, T, H)."""
+    if not checked:
+        check_float_array("dh", dh)
+    check_shape("dh", dh, cache["h"].shape)
+    N, T, H = cache["h"].shape
     for name, value in final_grads.items():
         if value is not None:
-            check_float_array(name, value)
-
-
-def check_backward_shapes(dh, h, final_grads):
-    """dh must match the forward output h: (N, T, H); each final-state gradient (N, H)."""
-    check_shape("dh", dh, h.shape)
-    N, _, H = h.shape
-    for name, value in final_grads.items():
-        if value is not None:
+            if not checked:
+                check_float_array(name, value)
             check_shape(name, value, (N, H))
+    return kernel_dtype(cache["x"]), (N, T, H)
 
 
 def contiguous(dtype, *arrays):

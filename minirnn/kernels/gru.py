@@ -1,9 +1,9 @@
 """GRU over a sequence, compiled with Numba: the fast path for minirnn/cells/gru.py.
 
 Mirrors `gru_forward` and `gru_backward` of the NumPy reference: the same arguments, the same
-cache {x, h0, Wx, Wh, rzn, hn, h, mask} and the same gradients, so either backward accepts either
-forward's cache. PyTorch's variant, as in the reference (gate order r, z, n; reset applied after
-the recurrent product, which keeps its own bias bhn):
+cache {x, h0, Wx, Wh, b, bhn, rzn, hn, h, mask, recurrent_mask} and the same gradients, so either
+backward accepts either forward's cache. PyTorch's variant, as in the reference (gate order
+r, z, n; reset applied after the recurrent product, which keeps its own bias bhn):
 
     ax_t = x_t @ Wx + b;  ah_t = h_{t-1} @ Wh;  hn_t = ah_n + bhn
     r, z = sigmoid(ax_rz + ah_rz);  n = tanh(ax_n + r * hn);  h_t = (1 - z) * n + z * h_{t-1}
@@ -24,10 +24,10 @@ arrays, which is what lets LLVM vectorize them (see lstm.py).
 """
 import numpy as np
 
-from .arrays import (batch_major, check_backward_inputs, check_backward_shapes,
-                     check_forward_inputs, check_shapes, contiguous,
-                     dropped_states, empty, final_gradient, kernel_dtype, loop_mask,
-                     recurrent_mask_array, time_major)
+from ..cells.gru import GRU
+from .arrays import (batch_major, check_backward, check_forward_inputs, contiguous,
+                     dropped_states, empty, final_gradient, loop_mask, recurrent_mask_array,
+                     time_major)
 from .blas import few_rows_limit
 from .jit import jit
 from .loops import add_into, copy_into, fill
@@ -56,10 +56,10 @@ def row_forward(a_h, bhn, prev_h, rzn, hn, next_h):
 @jit
 def forward_step(a_h, bhn, prev_h, rzn, hn, next_h, steps):
     """One step for every row, (N, ...) slabs of step t (see `row_forward`). steps: (N,) bool."""
-    for n in range(rzn.shape[0]):
-        row_forward(a_h[n], bhn, prev_h[n], rzn[n], hn[n], next_h[n])
-        if not steps[n]:  # skipped step: carry the state
-            copy_into(next_h[n], prev_h[n])
+    for row in range(rzn.shape[0]):
+        row_forward(a_h[row], bhn, prev_h[row], rzn[row], hn[row], next_h[row])
+        if not steps[row]:  # skipped step: carry the state
+            copy_into(next_h[row], prev_h[row])
 
 
 @jit
@@ -101,15 +101,15 @@ def backward_step(dh, rzn, hn, prev_h, dnext_h, dah, dax, steps):
     steps after t; on exit all of dLoss/dh_t. Writes dah: (N, 3H) and dax: (N, 3H), which differ
     only in the n block (dax holds dan there)."""
     H = dh.shape[1]
-    for n in range(dh.shape[0]):
-        add_into(dnext_h[n], dh[n])  # h_t feeds the output at t and step t+1
-        dan = dax[n][2 * H:]
-        if steps[n]:
-            row_backward(dnext_h[n], rzn[n], hn[n], prev_h[n], dah[n], dan)
+    for row in range(dh.shape[0]):
+        add_into(dnext_h[row], dh[row])  # h_t feeds the output at t and step t+1
+        dan = dax[row][2 * H:]
+        if steps[row]:
+            row_backward(dnext_h[row], rzn[row], hn[row], prev_h[row], dah[row], dan)
         else:  # skipped step: no gradient through it; dh carries to step t-1 unchanged
-            fill(dah[n], 0.0)
+            fill(dah[row], 0.0)
             fill(dan, 0.0)
-        copy_into(dax[n][:2 * H], dah[n][:2 * H])  # dr, dz: ax and ah enter r, z the same way
+        copy_into(dax[row][:2 * H], dah[row][:2 * H])  # dr, dz: ax and ah enter r, z the same way
 
 
 @jit
@@ -117,10 +117,10 @@ def previous_state_gradient(dnext_h, dprev_h, rzn, steps):
     """dLoss/dh_{t-1} = dLoss/dh_t * z + dah_t @ Wh.T on the rows that took step t, in place in
     dnext_h (the rows that skipped it keep theirs). dprev_h = dah_t @ Wh.T: (N, H)."""
     N, H = dnext_h.shape
-    for n in range(N):
-        if steps[n]:  # indexed in 2-D: no row views to make, 5x faster for small H than slices
+    for row in range(N):
+        if steps[row]:  # indexed in 2-D: no row views to make, 5x faster for small H than slices
             for j in range(H):
-                dnext_h[n, j] = dnext_h[n, j] * rzn[n, H + j] + dprev_h[n, j]
+                dnext_h[row, j] = dnext_h[row, j] * rzn[row, H + j] + dprev_h[row, j]
 
 
 @jit
@@ -147,24 +147,17 @@ def gru_backward_kernel(dh, x, h0, h, h0_rec, h_rec, rzn, hn, Wx, Wh, rmask, ste
     column_sums(dah.reshape(T * N, 3 * H)[:, 2 * H:], dbhn)
 
 
-def gru_forward(x, h0, Wx, Wh, b, bhn, mask=None, recurrent_mask=None):
+def gru_forward(x, h0, Wx, Wh, b, bhn, mask=None, recurrent_mask=None, checked=False):
     """Run the cell over a whole sequence; the signature, checks and cache of
     minirnn.cells.gru_forward. x: (N, T, D), h0: (N, H); mask: None or (N, T) bool;
-    recurrent_mask: None or (N, H).
+    recurrent_mask: None or (N, H). checked=True: the caller (StackedRNN) has checked x, h0 and
+    the mask, so only the shapes that keep the compiled loop in bounds are checked here.
 
-    Returns h: (N, T, H) and the cache {x, h0, Wx, Wh, rzn, hn, h, mask, recurrent_mask}. Arrays
-    are float32 or float64 as x; h and the cache's sequences are (N, T, ...) views of time-major
-    data.
+    Returns h: (N, T, H) and the cache {x, h0, Wx, Wh, b, bhn, rzn, hn, h, mask, recurrent_mask}.
+    Arrays are float32 or float64 as x; h and the cache's sequences are (N, T, ...) views of
+    time-major data.
     """
-    mask = check_forward_inputs(x, {"h0": h0}, Wx, Wh, gates=3, mask=mask)
-    return gru_forward_trusted(x, h0, Wx, Wh, b, bhn, mask, recurrent_mask)
-
-
-def gru_forward_trusted(x, h0, Wx, Wh, b, bhn, mask=None, recurrent_mask=None):
-    """`gru_forward` for a caller that has checked x, the states and the mask itself (StackedRNN
-    does, once per call): only their shapes and the parameters are checked here, which is
-    all the compiled loop needs to stay in bounds."""
-    dtype = check_shapes(x, {"h0": h0}, Wx, Wh, {"b": (b, 3), "bhn": (bhn, 1)}, gates=3)
+    mask, dtype = check_forward_inputs(GRU, x, (h0,), (Wx, Wh, b, bhn), mask, checked)
     N, T, _ = x.shape
     H = Wh.shape[0]
     xs = time_major(x, dtype)
@@ -175,27 +168,20 @@ def gru_forward_trusted(x, h0, Wx, Wh, b, bhn, mask=None, recurrent_mask=None):
     gru_forward_loop(xs, Wx, Wh, b, bhn, rmask, loop_mask(mask, N, T), hs, rzn, hn,
                      few_rows_limit())
     h = batch_major(hs[1:])
-    cache = {"x": batch_major(xs), "h0": h0, "Wx": Wx, "Wh": Wh, "rzn": batch_major(rzn),
-             "hn": batch_major(hn), "h": h, "mask": mask, "recurrent_mask": recurrent_mask}
+    cache = {"x": batch_major(xs), "h0": h0, "Wx": Wx, "Wh": Wh, "b": b, "bhn": bhn,
+             "rzn": batch_major(rzn), "hn": batch_major(hn), "h": h, "mask": mask,
+             "recurrent_mask": recurrent_mask}
     return h, cache
 
 
-def gru_backward(dh, cache, dhT=None):
+def gru_backward(dh, cache, dhT=None, checked=False):
     """Full BPTT; the signature and results of minirnn.cells.gru_backward. dh: (N, T, H);
-    dhT: (N, H) or None; cache from either backend's `gru_forward`.
+    dhT: (N, H) or None; cache from either backend's `gru_forward`. checked=True: the caller has
+    checked dh and dhT, so only their shapes are checked here.
 
     Returns dx: (N, T, D), dh0: (N, H), dWx, dWh, db, dbhn.
     """
-    check_backward_inputs(dh, {"dhT": dhT})
-    return gru_backward_trusted(dh, cache, dhT)
-
-
-def gru_backward_trusted(dh, cache, dhT=None):
-    """`gru_backward` for a caller that has checked dh and the final-state gradients itself
-    (StackedRNN): only their shapes are checked here."""
-    check_backward_shapes(dh, cache["h"], {"dhT": dhT})
-    dtype = kernel_dtype(cache["x"])
-    N, T, H = cache["h"].shape
+    dtype, (N, T, H) = check_backward(dh, cache, {"dhT": dhT}, checked)
     x, h, rzn, hn = (time_major(cache[k], dtype) for k in ("x", "h", "rzn", "hn"))
     h0, Wx, Wh = contiguous(dtype, cache["h0"], cache["Wx"], cache["Wh"])
     dh0 = final_gradient(dhT, N, H, dtype)

@@ -1,9 +1,9 @@
 """LSTM over a sequence, compiled with Numba: the fast path for minirnn/cells/lstm.py.
 
 Mirrors `lstm_forward` and `lstm_backward` of the NumPy reference: the same arguments, the same
-cache {x, h0, c0, Wx, Wh, ifgo, c, tanh_c, h, mask} and the same gradients, so either backward
-accepts either forward's cache. The equations are in the reference's docstring (gate order
-i, f, g, o; row-vector layout a_t = x_t @ Wx + h_{t-1} @ Wh + b).
+cache {x, h0, c0, Wx, Wh, b, ifgo, c, tanh_c, h, mask, recurrent_mask} and the same gradients, so
+either backward accepts either forward's cache. The equations are in the reference's docstring
+(gate order i, f, g, o; row-vector layout a_t = x_t @ Wx + h_{t-1} @ Wh + b).
 
 Shape legend: N batch, T time steps, D input features, H hidden units. Inside, every sequence
 array is time-major, (T, N, ...) (see arrays.py).
@@ -23,10 +23,10 @@ same loop inlined among the matrix-product calls (about 5x on the sweep here).
 """
 import numpy as np
 
-from .arrays import (batch_major, check_backward_inputs, check_backward_shapes,
-                     check_forward_inputs, check_shapes, contiguous,
-                     dropped_states, empty, final_gradient, kernel_dtype, loop_mask,
-                     recurrent_mask_array, time_major)
+from ..cells.lstm import LSTM
+from .arrays import (batch_major, check_backward, check_forward_inputs, contiguous,
+                     dropped_states, empty, final_gradient, loop_mask, recurrent_mask_array,
+                     time_major)
 from .blas import few_rows_limit
 from .jit import jit
 from .loops import add_into, copy_into, fill, take_rows
@@ -145,24 +145,17 @@ def lstm_backward_kernel(dh, x, h0_rec, c0, h_rec, c, ifgo, tanh_c, Wx, Wh, rmas
     recurrent_weight_gradient(h0_rec, h_rec, da, dWh)
 
 
-def lstm_forward(x, h0, c0, Wx, Wh, b, mask=None, recurrent_mask=None):
+def lstm_forward(x, h0, c0, Wx, Wh, b, mask=None, recurrent_mask=None, checked=False):
     """Run the cell over a whole sequence; the signature, checks and cache of
     minirnn.cells.lstm_forward. x: (N, T, D), h0, c0: (N, H); mask: None or (N, T) bool;
-    recurrent_mask: None or (N, H).
+    recurrent_mask: None or (N, H). checked=True: the caller (StackedRNN) has checked x, the
+    states and the mask, so only the shapes that keep the compiled loop in bounds are checked.
 
-    Returns h: (N, T, H) and the cache {x, h0, c0, Wx, Wh, ifgo, c, tanh_c, h, mask,
+    Returns h: (N, T, H) and the cache {x, h0, c0, Wx, Wh, b, ifgo, c, tanh_c, h, mask,
     recurrent_mask}. Arrays are float32 or float64 as x; h and the cache's sequences are
     (N, T, ...) views of time-major data.
     """
-    mask = check_forward_inputs(x, {"h0": h0, "c0": c0}, Wx, Wh, gates=4, mask=mask)
-    return lstm_forward_trusted(x, h0, c0, Wx, Wh, b, mask, recurrent_mask)
-
-
-def lstm_forward_trusted(x, h0, c0, Wx, Wh, b, mask=None, recurrent_mask=None):
-    """`lstm_forward` for a caller that has checked x, the states and the mask itself (StackedRNN
-    does, once per call): only their shapes and the parameters are checked here, which is
-    all the compiled loop needs to stay in bounds."""
-    dtype = check_shapes(x, {"h0": h0, "c0": c0}, Wx, Wh, {"b": (b, 4)}, gates=4)
+    mask, dtype = check_forward_inputs(LSTM, x, (h0, c0), (Wx, Wh, b), mask, checked)
     N, T, _ = x.shape
     H = Wh.shape[0]
     xs = time_major(x, dtype)
@@ -173,28 +166,20 @@ def lstm_forward_trusted(x, h0, c0, Wx, Wh, b, mask=None, recurrent_mask=None):
     lstm_forward_loop(xs, Wx, Wh, b, rmask, loop_mask(mask, N, T), hs, cs, tanh_c, ifgo,
                       few_rows_limit())
     h = batch_major(hs[1:])
-    cache = {"x": batch_major(xs), "h0": h0, "c0": c0, "Wx": Wx, "Wh": Wh,
+    cache = {"x": batch_major(xs), "h0": h0, "c0": c0, "Wx": Wx, "Wh": Wh, "b": b,
              "ifgo": batch_major(ifgo), "c": batch_major(cs[1:]), "tanh_c": batch_major(tanh_c),
              "h": h, "mask": mask, "recurrent_mask": recurrent_mask}
     return h, cache
 
 
-def lstm_backward(dh, cache, dhT=None, dcT=None):
+def lstm_backward(dh, cache, dhT=None, dcT=None, checked=False):
     """Full BPTT; the signature and results of minirnn.cells.lstm_backward. dh: (N, T, H);
-    dhT, dcT: (N, H) or None; cache from either backend's `lstm_forward`.
+    dhT, dcT: (N, H) or None; cache from either backend's `lstm_forward`. checked=True: the
+    caller has checked dh, dhT and dcT, so only their shapes are checked here.
 
     Returns dx: (N, T, D), dh0, dc0: (N, H), dWx, dWh, db.
     """
-    check_backward_inputs(dh, {"dhT": dhT, "dcT": dcT})
-    return lstm_backward_trusted(dh, cache, dhT, dcT)
-
-
-def lstm_backward_trusted(dh, cache, dhT=None, dcT=None):
-    """`lstm_backward` for a caller that has checked dh and the final-state gradients itself
-    (StackedRNN): only their shapes are checked here."""
-    check_backward_shapes(dh, cache["h"], {"dhT": dhT, "dcT": dcT})
-    dtype = kernel_dtype(cache["x"])
-    N, T, H = cache["h"].shape
+    dtype, (N, T, H) = check_backward(dh, cache, {"dhT": dhT, "dcT": dcT}, checked)
     x, h, c, ifgo, tanh_c = (time_major(cache[k], dtype)
                              for k in ("x", "h", "c", "ifgo", "tanh_c"))
     h0, c0, Wx, Wh = contiguous(dtype, cache["h0"], cache["c0"], cache["Wx"], cache["Wh"])

@@ -1,8 +1,8 @@
 """Tanh RNN over a sequence, compiled with Numba: the fast path for minirnn/cells/rnn.py.
 
 Mirrors `rnn_forward` and `rnn_backward` of the NumPy reference: the same arguments, the same
-cache {x, h0, h, Wx, Wh, mask} and the same gradients, so either backward accepts either
-forward's cache. The equations are in the reference's docstring:
+cache {x, h0, Wx, Wh, b, h, mask, recurrent_mask} and the same gradients, so either backward
+accepts either forward's cache. The equations are in the reference's docstring:
 
     h_t = tanh(x_t @ Wx + h_{t-1} @ Wh + b)
 
@@ -18,10 +18,10 @@ Nothing is allocated inside the time loop.
 """
 import numpy as np
 
-from .arrays import (batch_major, check_backward_inputs, check_backward_shapes,
-                     check_forward_inputs, check_shapes, contiguous,
-                     dropped_states, empty, final_gradient, kernel_dtype, loop_mask,
-                     recurrent_mask_array, time_major)
+from ..cells.rnn import RNN
+from .arrays import (batch_major, check_backward, check_forward_inputs, contiguous,
+                     dropped_states, empty, final_gradient, loop_mask, recurrent_mask_array,
+                     time_major)
 from .blas import few_rows_limit
 from .jit import jit
 from .loops import add_into, copy_into, fill, take_rows
@@ -94,23 +94,16 @@ def rnn_backward_kernel(dh, x, h0, h, h0_rec, h_rec, Wx, Wh, rmask, steps, dh_ne
     recurrent_weight_gradient(h0_rec, h_rec, da, dWh)
 
 
-def rnn_forward(x, h0, Wx, Wh, b, mask=None, recurrent_mask=None):
+def rnn_forward(x, h0, Wx, Wh, b, mask=None, recurrent_mask=None, checked=False):
     """Run the cell over a whole sequence; the signature, checks and cache of
     minirnn.cells.rnn_forward. x: (N, T, D), h0: (N, H); mask: None or (N, T) bool;
-    recurrent_mask: None or (N, H).
+    recurrent_mask: None or (N, H). checked=True: the caller (StackedRNN) has checked x, h0 and
+    the mask, so only the shapes that keep the compiled loop in bounds are checked here.
 
-    Returns h: (N, T, H) and the cache {x, h0, h, Wx, Wh, mask, recurrent_mask}. Arrays are
+    Returns h: (N, T, H) and the cache {x, h0, Wx, Wh, b, h, mask, recurrent_mask}. Arrays are
     float32 or float64 as x; h and the cached x are (N, T, ...) views of time-major data.
     """
-    mask = check_forward_inputs(x, {"h0": h0}, Wx, Wh, gates=1, mask=mask)
-    return rnn_forward_trusted(x, h0, Wx, Wh, b, mask, recurrent_mask)
-
-
-def rnn_forward_trusted(x, h0, Wx, Wh, b, mask=None, recurrent_mask=None):
-    """`rnn_forward` for a caller that has checked x, the states and the mask itself (StackedRNN
-    does, once per call): only their shapes and the parameters are checked here, which is
-    all the compiled loop needs to stay in bounds."""
-    dtype = check_shapes(x, {"h0": h0}, Wx, Wh, {"b": (b, 1)}, gates=1)
+    mask, dtype = check_forward_inputs(RNN, x, (h0,), (Wx, Wh, b), mask, checked)
     N, T, _ = x.shape
     H = Wh.shape[0]
     xs = time_major(x, dtype)
@@ -120,27 +113,19 @@ def rnn_forward_trusted(x, h0, Wx, Wh, b, mask=None, recurrent_mask=None):
     rmask = recurrent_mask_array(recurrent_mask, h0, dtype)
     rnn_forward_loop(xs, Wx, Wh, b, rmask, loop_mask(mask, N, T), hs, ax, few_rows_limit())
     h = batch_major(hs[1:])
-    cache = {"x": batch_major(xs), "h0": h0, "h": h, "Wx": Wx, "Wh": Wh, "mask": mask,
+    cache = {"x": batch_major(xs), "h0": h0, "Wx": Wx, "Wh": Wh, "b": b, "h": h, "mask": mask,
              "recurrent_mask": recurrent_mask}
     return h, cache
 
 
-def rnn_backward(dh, cache, dhT=None):
+def rnn_backward(dh, cache, dhT=None, checked=False):
     """Full BPTT; the signature and results of minirnn.cells.rnn_backward. dh: (N, T, H);
-    dhT: (N, H) or None; cache from either backend's `rnn_forward`.
+    dhT: (N, H) or None; cache from either backend's `rnn_forward`. checked=True: the caller has
+    checked dh and dhT, so only their shapes are checked here.
 
     Returns dx: (N, T, D), dh0: (N, H), dWx, dWh, db.
     """
-    check_backward_inputs(dh, {"dhT": dhT})
-    return rnn_backward_trusted(dh, cache, dhT)
-
-
-def rnn_backward_trusted(dh, cache, dhT=None):
-    """`rnn_backward` for a caller that has checked dh and the final-state gradients itself
-    (StackedRNN): only their shapes are checked here."""
-    check_backward_shapes(dh, cache["h"], {"dhT": dhT})
-    dtype = kernel_dtype(cache["x"])
-    N, T, H = cache["h"].shape
+    dtype, (N, T, H) = check_backward(dh, cache, {"dhT": dhT}, checked)
     x, h = time_major(cache["x"], dtype), time_major(cache["h"], dtype)
     h0, Wx, Wh = contiguous(dtype, cache["h0"], cache["Wx"], cache["Wh"])
     dh0 = final_gradient(dhT, N, H, dtype)
