@@ -19,9 +19,9 @@ A step mask (N, T) (padded batches) and per-layer clocks (layer l updates only a
 
 The reverse direction's summary is taken at t = 0: that is its state after reading the whole
 sequence. Backward over depth is the same path in reverse. dout_l, the gradient on layer l's
-output, is a zeroed buffer that every source adds into (+=): dy at the top, any gradient injected
-at l (`dlayers`, auxiliary losses), and (`pass_down`) the input gradient of every layer that
-reads out_l, the one above and those a skip edge leads to.
+output, starts at zero and every part that reaches it is added (+=, `accumulate`): dy at the top,
+any gradient injected at l (`dlayers`, auxiliary losses), and (`pass_down`) the input gradient of
+every layer that reads out_l, the one above and those a skip edge leads to.
 
 Reading order: `StackedRNN.forward` and `.backward` (the wiring over depth, with the routing of
 gradients in `output_gradients` and `pass_down`), then `layer_forward` and `layer_backward` (one
@@ -308,25 +308,27 @@ def layer_backward(spec, dout, caches, dfinal, backend, state_gradients=False):
 
 # ---- the gradient on each layer's output ----------------------------------------------------------
 def output_gradients(net, dy, cache, dlayers=None):
-    """The gradient on each layer's output as far as it is known before the backward pass,
-    {l: (N, T, W_l)} for l = 0..L (0: the input x): zeroed buffers, plus dy on the top layer
-    (None: no loss on y) and dlayers[l] on layer l. `pass_down` adds the rest. The buffers are
-    stored time-major, the layout the kernels read without a copy (kernels/arrays.py)."""
+    """The parts of each layer's output gradient dLoss/d out_l (N, T, W_l) known before the
+    backward pass: dy on the top layer (None: no loss on y) and dlayers[l] on layer l, as
+    {l: sum of its parts}. `pass_down` adds the rest, as each layer's backward hands its input
+    gradient to the layers it read."""
     outputs, L = cache.outputs, net.num_layers
     N, T = outputs[0].shape[:2]
-    dout = {l: np.zeros((T, N, out.shape[-1]), net.dtype).swapaxes(0, 1)
-            for l, out in outputs.items()}
+    dout = {}
     if dy is not None and net.return_sequences:
         check_gradient("dy", dy, outputs[L].shape)
-        dout[L] += dy
+        accumulate(dout, L, dy.astype(net.dtype, copy=False))
     elif dy is not None:
         check_gradient("dy", dy, (N, outputs[L].shape[-1]))
+        accumulate(dout, L, np.zeros(outputs[L].shape, net.dtype))
         last_step_backward(dy, dout[L], net.hidden_sizes[-1], net.bidirectional)
     for l, g in (dlayers or {}).items():
         if l not in range(1, L + 1):
             raise ValueError(f"dlayers keys must be layer numbers 1..{L}; got {l!r}")
         check_gradient(f"dlayers[{l}]", g, outputs[l].shape)
-        dout[l] += g
+        accumulate(dout, l, g.astype(net.dtype, copy=False))
+    if L not in dout:  # no loss reaches the top layer
+        accumulate(dout, L, np.zeros(outputs[L].shape, net.dtype))
     return dout
 
 
@@ -335,7 +337,18 @@ def pass_down(sources, dinput, dropout, dout):
     sources' outputs (each times its dropout mask in a training run), so each gets all of it,
     dout[src] += dinput * mask. dropout: {src: mask broadcastable against dinput}."""
     for src in sources:
-        dout[src] += dinput if src not in dropout else dinput * dropout[src]
+        accumulate(dout, src, dinput if src not in dropout else dinput * dropout[src])
+
+
+def accumulate(dout, l, g):
+    """dout[l] += g, where dout[l] starts at zero: a layer's first part is copied in rather than
+    added to a buffer of zeros (the same sum, without writing and reading the zeros). The copy is
+    stored time-major, (N, T, ...) over (T, N, ...) memory: the layout the kernels read without
+    another copy (kernels/arrays.py). dout holds only copies: never an array the caller owns."""
+    if l in dout:
+        dout[l] += g
+    else:
+        dout[l] = np.array(g.swapaxes(0, 1), order="C").swapaxes(0, 1)
 
 
 def last_step(out, H, bidirectional):

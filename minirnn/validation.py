@@ -36,8 +36,10 @@ def check_shape(name, value, expected):
 
     `expected` may hold letters for free axes only in the message, e.g. ('N', 'T', 3)."""
     shape = value.shape
+    if shape == expected:  # the common case, and the cheapest test
+        return
     if len(shape) == len(expected):
-        for e, s in zip(expected, shape):  # a plain loop: this runs on every layer of every call
+        for e, s in zip(expected, shape):
             if e != s and isinstance(e, int):
                 break
         else:

@@ -55,10 +55,11 @@ def sequence_forward(spec, x, *states_and_params, mask=None, recurrent_mask=None
         prev = [carry(mask, t, s_new, s_old) for s_new, s_old in zip(new, prev)]
         for name, s in zip(spec.state_names, prev):
             states[name][:, t] = s
-        for key in intermediates(spec, step):
-            if t == 0:
-                kept[key] = np.empty((N, T) + step[key].shape[1:], step[key].dtype)
-            kept[key][:, t] = step[key]
+        if t == 0:
+            kept = {key: np.empty((N, T) + step[key].shape[1:], step[key].dtype)
+                    for key in intermediates(spec, step)}
+        for key, seq in kept.items():
+            seq[:, t] = step[key]
     cache = {"x": x, **{name + "0": s for name, s in zip(spec.state_names, states0)},
              **dict(zip(spec.param_names, params)), **kept, **states,
              "mask": mask, "recurrent_mask": recurrent_mask}
@@ -85,16 +86,19 @@ def sequence_backward(spec, dh, cache, *dfinal_states, checked=False, state_grad
              for name, d in zip(spec.state_names, dfinal_states)]
     totals = ({name: np.empty_like(cache[name]) for name in spec.state_names}
               if state_gradients else None)
+    kept = intermediates(spec, cache, sequence=True)
     for t in reversed(range(x.shape[1])):
         dnext[0] += dh[:, t]  # h_t is read by the output at t and by step t+1
-        through, carried = zip(*(split_gradient(mask, t, d) for d in dnext))
-        step = step_cache(spec, cache, t)
+        through, carried = zip(*[split_gradient(mask, t, d) for d in dnext])
+        step = step_cache(spec, cache, t, kept)
         if totals is not None:
             record_totals(spec, totals, t, through, carried, step)
         dx[:, t], *rest = spec.step_backward(*through, step)
         for dparam, g in zip(dparams, rest[num_states:]):
             dparam += g
-        dnext = [dprev + d for dprev, d in zip(rest[:num_states], carried)]
+        dnext = rest[:num_states]  # dLoss/ds_{t-1} from step t, plus what skipped step t
+        for dprev, d in zip(dnext, carried):
+            dprev += d
     grads = (dx, *dnext, *dparams)
     return (grads, totals) if state_gradients else grads
 
@@ -107,14 +111,18 @@ def record_totals(spec, totals, t, through, carried, step):
         totals[name][:, t] = g + d
 
 
-def step_cache(spec, cache, t):
-    """The cache `spec.step_forward` produced at step t, read back from the sequence cache."""
-    step = {"x": cache["x"][:, t], "recurrent_mask": cache["recurrent_mask"]}
+def step_cache(spec, cache, t, kept=None):
+    """The cache `spec.step_forward` produced at step t, read back from the sequence cache.
+    kept: the keys of the cell's intermediates in `cache`, `intermediates(spec, cache, True)`, if
+    the caller has them already (the BPTT loop reads one step cache per step)."""
+    kept = intermediates(spec, cache, sequence=True) if kept is None else kept
+    step = {name: cache[name] for name in spec.param_names}
+    step["x"], step["recurrent_mask"] = cache["x"][:, t], cache["recurrent_mask"]
     for name in spec.state_names:
         step["prev_" + name] = cache[name + "0"] if t == 0 else cache[name][:, t - 1]
         step["next_" + name] = cache[name][:, t]
-    step.update({name: cache[name] for name in spec.param_names})
-    step.update({key: cache[key][:, t] for key in intermediates(spec, cache, sequence=True)})
+    for key in kept:
+        step[key] = cache[key][:, t]
     return step
 
 

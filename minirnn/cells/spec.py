@@ -76,7 +76,7 @@ class CellSpec:
     def __post_init__(self):
         check_spec(self)
 
-    @property
+    @functools.cached_property
     def param_names(self):
         """("Wx", "Wh", "b", *extra_params): the order the step and sequence functions take."""
         return BASE_PARAMS + tuple(self.extra_params)
