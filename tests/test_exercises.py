@@ -1,0 +1,138 @@
+"""The exercise ladder: every reference passes, every untouched stub is "not started", every
+catalogued bug, applied as a learner would have written it, is caught, located and named; the
+checker's stages; the folder (start never overwrites, hints unlock in order, progress survives a
+restart) and the command line."""
+import numpy as np
+import pytest
+
+from minirnn.__main__ import main
+from minirnn.cells import rnn_step_backward, rnn_step_forward
+from minirnn.exercises import EXERCISES, ExerciseFolder, check, get_exercise
+
+BUGS = [(exercise, task, bug) for exercise in EXERCISES.values() for task in exercise.tasks
+        for bug in task.bugs]
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_the_reference_passes_and_the_stub_is_not_started(name, tmp_path):
+    exercise = get_exercise(name)
+    report = check(name, dict(exercise.reference))
+    assert report.status == "passed", report
+    folder = ExerciseFolder(tmp_path)
+    folder.start(exercise)
+    report = check(name, folder.load(exercise))
+    assert report.status == "not started", report
+    assert sum(len(task.bugs) for task in exercise.tasks) >= 2
+
+
+@pytest.mark.parametrize("exercise, task, bug", BUGS,
+                         ids=[f"{e.name}: {b.name}" for e, _, b in BUGS])
+def test_every_catalogued_bug_is_caught_located_and_named(exercise, task, bug):
+    report = check(exercise.name, {task.function: bug.function})
+    text = str(report)
+    assert report.status == "failing" and report.misconception == bug.name, text
+    for output in task.outputs:
+        assert (f"{output.name}: relative error" in text) == (output.name in bug.wrong), \
+            (output.name, text)
+    assert bug.at in text, text
+
+
+def test_a_bug_written_the_learners_way_is_named():
+    """Not the catalogue's own mutation: a learner who caches a and uses 1 - a^2."""
+    def rnn_step_forward_with_a(x, prev_h, Wx, Wh, b):
+        next_h, cache = rnn_step_forward(x, prev_h, Wx, Wh, b)
+        return next_h, dict(cache, a=x @ Wx + prev_h @ Wh + b)
+
+    def rnn_step_backward(dnext_h, cache):
+        da = dnext_h * (1 - cache["a"] ** 2)
+        return (da @ cache["Wx"].T, da @ cache["Wh"].T, cache["x"].T @ da,
+                cache["prev_h"].T @ da, da.sum(axis=0))
+
+    report = check("rnn_step", {"rnn_step_forward": rnn_step_forward_with_a,
+                                "rnn_step_backward": rnn_step_backward})
+    assert report.misconception == "the derivative taken on the pre-activation", report
+    assert "rnn_step_forward: passed" in str(report)
+    assert "centered differences of the forward (yours, where you wrote it)" in str(report)
+
+
+def test_the_stages_say_what_is_wrong():
+    def wrong_count(dnext_h, cache):
+        return rnn_step_backward(dnext_h, cache)[:4]
+
+    def batch_kept(dnext_h, cache):
+        dx, dprev_h, dWx, dWh, db = rnn_step_backward(dnext_h, cache)
+        return dx, dprev_h, dWx, dWh, np.broadcast_to(db, dnext_h.shape).copy()
+
+    def float32(dnext_h, cache):
+        return tuple(g.astype(np.float32) for g in rnn_step_backward(dnext_h, cache))
+
+    def broken(dnext_h, cache):
+        return cache["missing"]
+
+    cases = {wrong_count: "rnn_step_backward must return a tuple of 5 (dx, dprev_h, dWx, dWh, db);"
+                          " it returned a tuple of length 4",
+             batch_kept: "db has shape (3, 5); expected (5,) = (H,) with N=3, D=4, H=5",
+             broken: "rnn_step_backward raised KeyError: 'missing' (line"}
+    for function, message in cases.items():
+        function.__name__ = "rnn_step_backward"
+        report = check("rnn_step", function)
+        assert report.status == "failing" and message in str(report), str(report)
+    float32.__name__ = "rnn_step_backward"
+    assert "warning: dx is float32" in str(check("rnn_step", float32))
+
+
+def test_bad_calls_are_clear_errors():
+    with pytest.raises(ValueError, match="no exercise 'nope'; the ladder is: numerical_gradient"):
+        check("nope", rnn_step_backward)
+    with pytest.raises(ValueError, match=r"rnn_bptt checks \['rnn_backward'\]; got "
+                                         r"\['rnn_step_backward'\]"):
+        check("rnn_bptt", rnn_step_backward)
+    with pytest.raises(TypeError, match="solution must be a function"):
+        check("rnn_step", 3)
+
+
+def test_start_never_overwrites_and_hints_unlock_in_order(tmp_path):
+    exercise = get_exercise("rnn_step")
+    folder = ExerciseFolder(tmp_path)
+    path, copied = folder.start(exercise)
+    assert copied and path.exists()
+    path.write_text(path.read_text() + "\n# my work\n")
+    _, copied = folder.start(exercise)
+    assert not copied and path.read_text().endswith("# my work\n")
+    assert folder.next_hint(exercise).startswith("hint 1 unlocks after 1 more failed check")
+    buggy = {"rnn_step_backward": EXERCISES["rnn_step"].tasks[1].bugs[0].function}
+    for k in (1, 2):
+        folder.record(exercise, check("rnn_step", buggy))
+        assert folder.next_hint(exercise) == f"hint {k} of 3: {exercise.hints[k - 1]}"
+    assert folder.next_hint(exercise).startswith("hint 3 unlocks after 1 more failed check")
+    restarted = ExerciseFolder(tmp_path)  # progress survives a restart
+    assert restarted.entry(exercise) == {"status": "failing", "failed_checks": 2,
+                                         "hints_shown": 2}
+    folder.record(exercise, check("rnn_step", buggy))
+    assert restarted.next_hint(exercise).startswith("hint 3 of 3")
+    assert restarted.next_hint(exercise).startswith("all 3 hints shown")
+
+
+def test_command_line_session(tmp_path, capsys):
+    """start, a failing check with its located report, a hint, a passing check, the list."""
+    run = lambda *args: (main(["exercises", *args, "--dir", str(tmp_path)]),  # noqa: E731
+                         capsys.readouterr().out)[1]
+    assert "copied the stub" in run("start", "rnn_bptt")
+    source = tmp_path / "rnn_bptt.py"
+    stub = source.read_text()
+    body = ("    dnext = np.zeros_like(cache['h0'])\n"
+            "    for t in reversed(range(x.shape[1])):\n"
+            "        dx[:, t], dnext, dWx_t, dWh_t, db_t = rnn_step_backward(\n"
+            "            dh[:, t]{carry}, step_cache(RNN, cache, t))\n"
+            "        dWx += dWx_t\n        dWh += dWh_t\n        db += db_t\n"
+            "    return dx, dnext, dWx, dWh, db\n")
+    todo = stub[stub.index("    # TODO"):]
+    source.write_text(stub.replace(todo, body.format(carry="")))
+    out = run("check", "rnn_bptt")
+    assert "rnn_bptt: failing" in out and "dx first diverges at t = 3" in out
+    assert "known mistake: the carry into h_{t-1} forgotten" in out
+    assert run("hint", "rnn_bptt").startswith("hint 1 of 3")
+    source.write_text(stub.replace(todo, body.format(carry=" + dnext")))
+    assert "rnn_bptt: passed" in run("check", "rnn_bptt")
+    listing = run("list")
+    assert "rnn_bptt             passed" in listing and "1 of 3 passed" in listing
