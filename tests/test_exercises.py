@@ -136,3 +136,21 @@ def test_command_line_session(tmp_path, capsys):
     assert "rnn_bptt: passed" in run("check", "rnn_bptt")
     listing = run("list")
     assert "rnn_bptt             passed" in listing and "1 of 3 passed" in listing
+
+
+def test_locate_names_the_gate_blocks_and_the_diverging_step():
+    """What the LSTM and GRU rungs will rely on: an error in the f block of a (D, 4H) gradient,
+    and a (N, T, D) gradient wrong from t = 2 back."""
+    from minirnn.exercises.checker import locate
+    from minirnn.exercises.exercise import Output
+
+    expected = np.random.default_rng(0).standard_normal((3, 8))
+    got = expected.copy()
+    got[:, 2:4] += 0.1  # H = 2: columns 2..3 are the f block
+    lines = locate(Output("dWx", "(D, 4H)", gates=("i", "f", "g", "o")), got, expected, 1e-7)
+    assert lines[-1] == "  dWx: gate blocks off: f (right: i, g, o)"
+    expected = np.random.default_rng(1).standard_normal((2, 5, 3))
+    got = expected.copy()
+    got[:, :3] *= 1.5
+    lines = locate(Output("dx", "(N, T, D)", time_axis=True), got, expected, 1e-7)
+    assert lines[-1] == "  dx first diverges at t = 2 (scanning back from t = 4; steps 3..4 match)"
