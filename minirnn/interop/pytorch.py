@@ -29,13 +29,14 @@ def from_torch(module, dtype=np.float64, return_sequences=True, backend=None):
     """A StackedRNN with the weights of a `torch.nn.RNN` (tanh), `nn.LSTM` or `nn.GRU`
     (any num_layers, bidirectional or not, batch_first or not)."""
     mode = getattr(module, "mode", None)
-    if torch_cell(mode) is None:
+    cell = torch_cell(mode)
+    if cell is None:
         raise ValueError(f"module must be a torch.nn.RNN with nonlinearity='tanh', nn.LSTM or "
                          f"nn.GRU; got {type(module).__name__} with mode {mode!r}")
     if getattr(module, "proj_size", 0):
         raise ValueError(f"LSTMs with projections (proj_size={module.proj_size}) are not supported")
     state_dict = {k: v.detach().cpu().double().numpy() for k, v in module.state_dict().items()}
-    return from_state_dict(state_dict, torch_cell(mode), dtype=dtype,
+    return from_state_dict(state_dict, cell, dtype=dtype,
                            return_sequences=return_sequences, backend=backend)
 
 

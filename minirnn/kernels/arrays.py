@@ -23,8 +23,8 @@ them once per call).
 import numpy as np
 
 from ..cells.masking import check_mask, check_recurrent_mask
-from ..cells.sequence import check_sequence_inputs
-from ..validation import DTYPES, check_float_array, check_shape
+from ..cells.sequence import check_gradients, check_sequence_inputs
+from ..validation import DTYPES, check_shape
 
 
 def kernel_dtype(x):
@@ -45,20 +45,12 @@ def check_forward_inputs(spec, x, states0, params, mask, checked=False):
     return mask, kernel_dtype(x)
 
 
-def check_backward(dh, cache, final_grads, checked=False):
-    """dh must match the forward output cache["h"]: (N, T, H), each final-state gradient
-    ({name: array or None}) be (N, H); unless checked, all must also be finite float arrays.
-    Returns the dtype to compute in (the cached x's) and (N, T, H)."""
-    if not checked:
-        check_float_array("dh", dh)
-    check_shape("dh", dh, cache["h"].shape)
-    N, T, H = cache["h"].shape
-    for name, value in final_grads.items():
-        if value is not None:
-            if not checked:
-                check_float_array(name, value)
-            check_shape(name, value, (N, H))
-    return kernel_dtype(cache["x"]), (N, T, H)
+def check_backward(spec, dh, cache, dfinal_states, checked=False):
+    """The reference's checks of dh and the final-state gradients (cells/sequence.py): shapes
+    always, values unless checked=True. Returns the dtype to compute in (the cached x's) and
+    (N, T, H)."""
+    check_gradients(spec, dh, cache, dfinal_states, values=not checked)
+    return kernel_dtype(cache["x"]), cache["h"].shape
 
 
 def contiguous(dtype, *arrays):

@@ -181,7 +181,7 @@ def gru_backward(dh, cache, dhT=None, checked=False):
 
     Returns dx: (N, T, D), dh0: (N, H), dWx, dWh, db, dbhn.
     """
-    dtype, (N, T, H) = check_backward(dh, cache, {"dhT": dhT}, checked)
+    dtype, (N, T, H) = check_backward(GRU, dh, cache, (dhT,), checked)
     x, h, rzn, hn = (time_major(cache[k], dtype) for k in ("x", "h", "rzn", "hn"))
     h0, Wx, Wh = contiguous(dtype, cache["h0"], cache["Wx"], cache["Wh"])
     dh0 = final_gradient(dhT, N, H, dtype)

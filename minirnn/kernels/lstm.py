@@ -179,7 +179,7 @@ def lstm_backward(dh, cache, dhT=None, dcT=None, checked=False):
 
     Returns dx: (N, T, D), dh0, dc0: (N, H), dWx, dWh, db.
     """
-    dtype, (N, T, H) = check_backward(dh, cache, {"dhT": dhT, "dcT": dcT}, checked)
+    dtype, (N, T, H) = check_backward(LSTM, dh, cache, (dhT, dcT), checked)
     x, h, c, ifgo, tanh_c = (time_major(cache[k], dtype)
                              for k in ("x", "h", "c", "ifgo", "tanh_c"))
     h0, c0, Wx, Wh = contiguous(dtype, cache["h0"], cache["c0"], cache["Wx"], cache["Wh"])

@@ -125,7 +125,7 @@ def rnn_backward(dh, cache, dhT=None, checked=False):
 
     Returns dx: (N, T, D), dh0: (N, H), dWx, dWh, db.
     """
-    dtype, (N, T, H) = check_backward(dh, cache, {"dhT": dhT}, checked)
+    dtype, (N, T, H) = check_backward(RNN, dh, cache, (dhT,), checked)
     x, h = time_major(cache["x"], dtype), time_major(cache["h"], dtype)
     h0, Wx, Wh = contiguous(dtype, cache["h0"], cache["Wx"], cache["Wh"])
     dh0 = final_gradient(dhT, N, H, dtype)
