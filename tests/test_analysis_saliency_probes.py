@@ -133,3 +133,33 @@ def test_every_probe_figure_is_written(tmp_path, rng):
     paths.append(figures.plot_probe(probe, features, features[..., 0], tmp_path / "probe.png"))
     for path in paths:
         assert path.stat().st_size > 1000
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_cell_trace_on_one_cells_cache(cell, rng):
+    """The per-step parameter gradients sum to the cell's gradients, step t's equals the step
+    backward on the total state gradient at t, and the total state gradients are those the
+    stack records for the same layer."""
+    from minirnn.analysis import cell_trace
+    from minirnn.cells import get_cell, step_cache
+
+    net = StackedRNN(cell, 3, [4], backend="numpy", seed=2)
+    x = rng.standard_normal((2, 5, 3))
+    y, _, cache = net.forward(x, initial_states=net.random_states(2, rng))
+    dy = rng.standard_normal(y.shape)
+    spec, cell_cache = get_cell(cell), cache.layers[1]["fwd"]
+    trace = cell_trace(cell, dy, cell_cache)
+    num_states = len(spec.state_names)
+    for name, g in zip(spec.param_names, trace.grads[1 + num_states:]):
+        np.testing.assert_allclose(trace.parameter_steps[name].sum(axis=0), g, rtol=1e-12)
+    _, _, totals = net.backward(dy, cache, return_state_gradients=True)
+    for name in spec.state_names:
+        np.testing.assert_allclose(trace.states[name], totals[1][name], rtol=1e-12)
+    # step t's part is the step backward on the gradients arriving at step t: at the last step,
+    # dy alone (and zero on c); at every step of a one-state cell, the total dh_t
+    T = x.shape[1]
+    for t in range(T) if num_states == 1 else [T - 1]:
+        arriving = [trace.states["h"][:, t]] + [np.zeros_like(dy[:, t])] * (num_states - 1)
+        step_grads = spec.step_backward(*arriving, step_cache(spec, cell_cache, t))[1 + num_states:]
+        for name, g in zip(spec.param_names, step_grads):
+            np.testing.assert_allclose(trace.parameter_steps[name][t], g, rtol=1e-12)

@@ -152,3 +152,34 @@ def test_sequence_functions_say_what_they_take(rng):
         sequence_backward(spec, h[:, :2], cache)
     with pytest.raises(ValueError, match=r"dcT must have shape \(2, 5\)"):
         sequence_backward(spec, h, cache, None, h0[:1])
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("k", [1, 2, 3, 7])
+def test_truncated_bptt_is_the_windowed_backward_of_fit(cell, k, rng):
+    """truncate=k equals running each window of k steps on its own, from the previous window's
+    final states taken as constants (what fit(truncate_bptt=k) does), and summing."""
+    spec, T7 = CELLS[cell], 7
+    x = rng.standard_normal((N, T7, D))
+    params = list(random_cell_params(cell, D, H, rng).values())
+    states = list(random_states(cell, N, H, rng).values())
+    dh = rng.standard_normal((N, T7, H))
+    _, cache = spec.forward(x, *states, *params)
+    dx, *rest = sequence_backward(spec, dh, cache, truncate=k)
+    expected_dx, expected_params = np.zeros_like(x), [np.zeros_like(p) for p in params]
+    for start in range(0, T7, k):
+        window = slice(start, min(start + k, T7))
+        _, window_cache = spec.forward(x[:, window], *states, *params)
+        wdx, *wrest = spec.backward(dh[:, window], window_cache)
+        if start == 0:
+            expected_initial = wrest[:len(states)]
+        expected_dx[:, window] = wdx
+        for total, g in zip(expected_params, wrest[len(states):]):
+            total += g
+        states = spec.final_states(window_cache)
+    for got, expected in zip([dx, *rest], [expected_dx, *expected_initial, *expected_params]):
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+    full = sequence_backward(spec, dh, cache)
+    assert (np.abs(full[0] - dx).max() > 1e-3) == (k < T7)  # it drops something unless k >= T
+    with pytest.raises(ValueError, match="truncate must be None or a positive int"):
+        sequence_backward(spec, dh, cache, truncate=0)

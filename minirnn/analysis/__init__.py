@@ -4,7 +4,8 @@
     impulse       impulse_response: each layer's distance after a kick, its decay time constant
     lesions       lesion_recurrence, clamp_gate, remove_skip_edge, lesion_study
     fixed_points  find_fixed_points: fixed / slow points of a layer and their eigenvalues
-    saliency      saliency: d output / d input step and / d each layer's state, a (T x layer) map
+    saliency      saliency: d output / d input step and / d each layer's state, a (T x layer) map;
+                  cell_trace: one cell's state gradients and per-step parameter gradients
     probes        linear_probe, probe_layer: least-squares readouts scored by held-out R^2
 """
 from .fixed_points import FixedPoint, classify_eigenvalues, find_fixed_points
@@ -13,7 +14,7 @@ from .impulse import ImpulseResponse, decay_time_constant, impulse_response
 from .lesions import (LesionStudy, clamp_gate, copy_network, lesion_recurrence, lesion_study,
                       remove_skip_edge, standard_lesions)
 from .probes import LinearProbe, linear_probe, probe_layer
-from .saliency import Saliency, saliency, state_gradients
+from .saliency import CellTrace, Saliency, cell_trace, saliency, state_gradients
 from .states import layer_states, visited_states
 
 __all__ = ["FixedPoint", "classify_eigenvalues", "find_fixed_points",
@@ -22,5 +23,5 @@ __all__ = ["FixedPoint", "classify_eigenvalues", "find_fixed_points",
            "LesionStudy", "clamp_gate", "copy_network", "lesion_recurrence", "lesion_study",
            "remove_skip_edge", "standard_lesions",
            "LinearProbe", "linear_probe", "probe_layer",
-           "Saliency", "saliency", "state_gradients",
+           "CellTrace", "Saliency", "cell_trace", "saliency", "state_gradients",
            "layer_states", "visited_states"]

@@ -15,10 +15,17 @@ return_state_gradients=True)`: the NumPy reference's BPTT loop records dh_t at e
 goes (cells/sequence.py). For the LSTM the cell state's total dL/dc_t also counts its path into
 h_t = o_t tanh(c_t) (`lstm_total_gradients`, the expression the step backward starts from). The
 map is the (T, L+1) table of batch-mean norms: column 0 the input, column l layer l.
+
+`cell_trace` does the same for one cell's sequence cache (e.g. from `lstm_forward`), and adds
+each step's contribution to each parameter gradient: "every state gradient right, dWh wrong"
+then reads as a summing bug, "the contributions right from step 3 down" as a wrong step.
 """
 from dataclasses import dataclass
 
 import numpy as np
+
+from ..cells import get_cell
+from ..cells.sequence import sequence_backward
 
 
 def state_gradients(net, cache, dy):
@@ -66,3 +73,23 @@ def saliency(net, x, dy=None, output_step=-1, output_unit=0, initial_states=None
     columns += [np.linalg.norm(totals[l]["h"], axis=-1).mean(axis=0)
                 for l in range(1, net.num_layers + 1)]
     return Saliency(input_gradient=dx, state_gradients=totals, map=np.stack(columns, axis=1))
+
+
+@dataclass
+class CellTrace:
+    """What one cell's BPTT computed on the way. grads: what its sequence backward returns,
+    (dx, *dinitial_states, *dparams); states: {state name: (N, T, H)} the total dLoss/ds_t;
+    parameter_steps: {parameter name: (T, *its shape)} step t's part of each parameter gradient
+    (their sum over t is the gradient)."""
+    grads: tuple
+    states: dict
+    parameter_steps: dict
+
+
+def cell_trace(cell, dh, cache, *dfinal_states):
+    """The NumPy reference's BPTT of one cell (its registered name, e.g. "lstm") on its sequence
+    cache, recording the total state gradients and the per-step parameter gradients.
+    dh: (N, T, H); dfinal_states: per state, None or (N, H). Returns a CellTrace."""
+    grads, states, steps = sequence_backward(get_cell(cell), dh, cache, *dfinal_states,
+                                             state_gradients=True, parameter_steps=True)
+    return CellTrace(grads, states, steps)

@@ -10,6 +10,10 @@ A cell (a CellSpec, spec.py) knows one step; these two loops run it over time fo
               dx_t, ds_{t-1}^{from t}, dparams_t = step_backward(ds_t, cache_t)
               dparams += dparams_t
 
+Truncated BPTT (`truncate=k`) cuts the sequence into windows of k steps, [0, k), [k, 2k), ...,
+and drops ds_{t-1}^{from t} where it would cross into the previous window (t a multiple of k):
+the gradients `fit(truncate_bptt=k)` computes, window by window, in one pass.
+
 h_t feeds both the output at t and step t+1, so its gradient is the sum of the two. Where
 mask[n, t] is False, sequence n skips step t and carries its states (masking.py).
 
@@ -66,40 +70,64 @@ def sequence_forward(spec, x, *states_and_params, mask=None, recurrent_mask=None
     return states["h"], cache
 
 
-def sequence_backward(spec, dh, cache, *dfinal_states, checked=False, state_gradients=False):
+def sequence_backward(spec, dh, cache, *dfinal_states, checked=False, state_gradients=False,
+                      parameter_steps=False, truncate=None):
     """Full BPTT of the cell `spec`. dh: (N, T, H) = dLoss/dh_t for every t; dfinal_states: per
     state, None or (N, H), an extra gradient on its final value. checked=True: the caller has
     checked dh and dfinal_states. state_gradients=True also records the total gradient on every
-    state at every step (what the saliency maps show).
+    state at every step (what the saliency maps show); parameter_steps=True each step's
+    contribution to each parameter gradient (they sum to it). truncate: None (full BPTT) or k,
+    windows of k steps (module docstring).
 
-    Returns (dx: (N, T, D), *dinitial_states: (N, H), *dparams); with state_gradients=True the
-    pair (that tuple, {state name: (N, T, H)}).
+    Returns (dx: (N, T, D), *dinitial_states: (N, H), *dparams); with state_gradients=True also
+    {state name: (N, T, H)}, with parameter_steps=True also {parameter name: (T, *its shape)},
+    in that order after the tuple.
     """
     num_states = len(spec.state_names)
     dfinal_states = dfinal_states + (None,) * (num_states - len(dfinal_states))
     check_gradients(spec, dh, cache, dfinal_states, values=not checked)
+    window = check_truncation(truncate)
     x, mask = cache["x"], cache["mask"]
+    T = x.shape[1]
     dx = np.zeros_like(x)
     dparams = [np.zeros_like(cache[name]) for name in spec.param_names]
     dnext = [np.zeros_like(cache[name + "0"]) if d is None else d.copy()  # from step t+1
              for name, d in zip(spec.state_names, dfinal_states)]
     totals = ({name: np.empty_like(cache[name]) for name in spec.state_names}
               if state_gradients else None)
+    steps = ({name: np.empty((T,) + cache[name].shape, cache[name].dtype)
+              for name in spec.param_names} if parameter_steps else None)
     kept = intermediates(spec, cache, sequence=True)
-    for t in reversed(range(x.shape[1])):
+    for t in reversed(range(T)):
         dnext[0] += dh[:, t]  # h_t is read by the output at t and by step t+1
         through, carried = zip(*[split_gradient(mask, t, d) for d in dnext])
         step = step_cache(spec, cache, t, kept)
         if totals is not None:
             record_totals(spec, totals, t, through, carried, step)
         dx[:, t], *rest = spec.step_backward(*through, step)
-        for dparam, g in zip(dparams, rest[num_states:]):
+        for name, dparam, g in zip(spec.param_names, dparams, rest[num_states:]):
             dparam += g
+            if steps is not None:
+                steps[name][t] = g
         dnext = rest[:num_states]  # dLoss/ds_{t-1} from step t, plus what skipped step t
         for dprev, d in zip(dnext, carried):
             dprev += d
+            if t > 0 and t % window == 0:  # s_{t-1} lies in the previous window
+                dprev[...] = 0.0
     grads = (dx, *dnext, *dparams)
-    return (grads, totals) if state_gradients else grads
+    extras = ((totals,) if state_gradients else ()) + ((steps,) if parameter_steps else ())
+    return (grads, *extras) if extras else grads
+
+
+def check_truncation(truncate):
+    """The window length of truncated BPTT, a positive int; None (full BPTT) is a window longer
+    than any sequence."""
+    if truncate is None:
+        return np.iinfo(np.int64).max
+    if isinstance(truncate, bool) or not isinstance(truncate, (int, np.integer)) or truncate < 1:
+        raise ValueError(f"truncate must be None or a positive int (the window length k); "
+                         f"got {truncate!r}")
+    return int(truncate)
 
 
 def record_totals(spec, totals, t, through, carried, step):

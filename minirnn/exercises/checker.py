@@ -14,12 +14,16 @@
 float32 results get a warning: a centered difference in float32 has round-off of about
 1e-7 / h = 1e-2, which hides real errors and invents false ones; checks run in float64.
 """
+import ast
+import inspect
 import traceback
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..gradcheck import numerical_gradient, relative_error
+from ..jacobians import state_blocks
+from .progress import STUBS
 
 
 @dataclass
@@ -43,6 +47,11 @@ def check_exercise(exercise, fns, given):
         if task.function not in given:
             report.lines.append(f"{task.function}: not given, the library's is used")
             continue
+        if exercise.planted and unchanged(exercise, fns[task.function]):
+            report.status = "not started"
+            report.lines.append(f"{task.function} is the shipped function, unchanged: find the "
+                                f"planted bug and fix it")
+            return report
         problem = check_task(exercise, task, fns, report)
         if problem == "not started":
             report.status = "not started" if k == 0 or all(
@@ -84,8 +93,21 @@ def check_task(exercise, task, fns, report):
 
 
 def copied(inputs):
-    """A fresh copy of every input array, so a function that edits its arguments edits its own."""
-    return {k: np.array(v, copy=True) for k, v in inputs.items()}
+    """A fresh copy of every input array, so a function that edits its arguments edits its own
+    (other inputs, such as a window length, pass as they are)."""
+    return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in inputs.items()}
+
+
+def unchanged(exercise, function):
+    """Whether `function`'s source is the stub's function of that name, as shipped."""
+    try:
+        source = inspect.getsource(function)
+    except (OSError, TypeError):
+        return False
+    stub = (STUBS / exercise.stub).read_text()
+    shipped = [ast.get_source_segment(stub, node) for node in ast.parse(stub).body
+               if isinstance(node, ast.FunctionDef) and node.name == function.__name__]
+    return shipped == [source.rstrip()]
 
 
 def where_raised(error):
@@ -137,7 +159,19 @@ def values_ok(exercise, task, got, expected, regime, report):
                         f"right: {', '.join(right) or 'none'}")
     for output, a, e in wrong:
         report.lines.extend(locate(output, a, e, exercise.tolerance))
+    if any(o.where for o in task.outputs):
+        report.lines.append(depth_and_direction(task.outputs, {w[0].name for w in wrong}))
     return False
+
+
+def depth_and_direction(outputs, wrong):
+    """'wrong in layer 1 (fwd); right in layer 2 (fwd)': the layers and directions whose
+    parameter gradients are off, from the top down."""
+    places = list(dict.fromkeys(o.where for o in outputs if o.where))
+    off = [p for p in places if any(o.name in wrong for o in outputs if o.where == p)]
+    on = [p for p in places if p not in off]
+    return (f"parameter gradients wrong in {', '.join(off) or 'no layer'}"
+            + (f"; right in {', '.join(on)}" if on else ""))
 
 
 def locate(output, got, expected, tolerance):
@@ -156,6 +190,13 @@ def locate(output, got, expected, tolerance):
                  else f"; steps {steps[0] + 1}..{T - 1} match")
         lines.append(f"  {output.name} first diverges at t = {steps[0]} (scanning back from "
                      f"t = {T - 1}{later})")
+    if output.states:
+        got_blocks, expected_blocks = (state_blocks(a, output.states) for a in (got, expected))
+        off = [name for name in got_blocks
+               if relative_error(got_blocks[name], expected_blocks[name]) > tolerance]
+        lines.append(f"  {output.name}: state blocks off: {', '.join(off)}"
+                     + (f" (right: {', '.join(b for b in got_blocks if b not in off)})"
+                        if len(off) < len(got_blocks) else ""))
     if output.gates:
         blocks = zip(output.gates, np.split(got, len(output.gates), axis=-1),
                      np.split(expected, len(output.gates), axis=-1))

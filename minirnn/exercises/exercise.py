@@ -17,11 +17,15 @@ class Output:
     """One returned array. legend: its shape in letters, e.g. "(N, H)". time_axis: axis 1 is
     time, so a mismatch is located at the first diverging step, scanning back from T. gates: the
     names of the blocks along the last axis (the LSTM's "i", "f", "g", "o"), so a mismatch is
-    located per block."""
+    located per block. states: for a state Jacobian (..., S, S), the cell whose state blocks
+    ("dnext_c/dprev_h", ...) a mismatch is located in. where: the layer and direction it belongs
+    to in a stack ("layer 1 (fwd)"), so a mismatch is located in depth and direction."""
     name: str
     legend: str
     time_axis: bool = False
     gates: tuple = ()
+    states: str = ""
+    where: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,3 +75,10 @@ class Exercise:
     hints: tuple
     seeds: tuple = (0, 1, 2)
     tolerance: float = 1e-7
+    planted: bool = False
+
+
+def gradients_of(forward, upstream, **inputs):
+    """A task's `gradient_of`: output d<input> is dLoss/d inputs[input] for the loss
+    sum(upstream * forward(fns, inputs))."""
+    return {output: (name, upstream, forward) for output, name in inputs.items()}

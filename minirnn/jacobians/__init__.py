@@ -16,12 +16,13 @@ flow (the gradient on every node of the time x depth grid), paths (counting and 
 """
 from .flow import GridGradients, backpropagate, gradient_flow, output_jacobian
 from .paths import PathDecomposition, count_gradient_paths, gradient_paths, path_decomposition
-from .products import decay_rate, product_norms, singular_values, temporal_product
+from .products import (decay_rate, product_norms, singular_values, span_product,
+                       temporal_product)
 from .steps import (RunJacobians, numerical_step_jacobians, sequence_jacobians, state_blocks,
                     step_jacobians)
 
 __all__ = ["step_jacobians", "sequence_jacobians", "state_blocks", "numerical_step_jacobians",
            "RunJacobians",
-           "temporal_product", "product_norms", "singular_values", "decay_rate",
+           "temporal_product", "span_product", "product_norms", "singular_values", "decay_rate",
            "backpropagate", "output_jacobian", "gradient_flow", "GridGradients",
            "gradient_paths", "count_gradient_paths", "path_decomposition", "PathDecomposition"]

@@ -43,7 +43,12 @@ def temporal_product(jacobians, layer, start, stop, direction="fwd"):
     (start = -1 is the initial state); reverse direction (its state at t depends on t+1):
     stop <= start <= T (start = T is its initial state). start == stop gives the identity.
     """
-    J = temporal_jacobians(jacobians, layer, direction)  # (N, T, S, S)
+    return span_product(temporal_jacobians(jacobians, layer, direction), start, stop, direction)
+
+
+def span_product(J, start, stop, direction="fwd"):
+    """The product of one-step Jacobians J: (N, T, S, S) over the span start..stop, late
+    factors on the left (`temporal_product`, for the array of one layer and direction)."""
     N, T, S, _ = J.shape
     product = np.broadcast_to(np.eye(S, dtype=J.dtype), (N, S, S))
     for t in span_steps(T, start, stop, direction):
