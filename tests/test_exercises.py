@@ -154,3 +154,37 @@ def test_locate_names_the_gate_blocks_and_the_diverging_step():
     got[:, :3] *= 1.5
     lines = locate(Output("dx", "(N, T, D)", time_axis=True), got, expected, 1e-7)
     assert lines[-1] == "  dx first diverges at t = 2 (scanning back from t = 4; steps 3..4 match)"
+
+
+PLANTED_FIXES = {"bug_hunt_1": ("dz = dnext_h * (n - prev_h)", "dz = dnext_h * (prev_h - n)"),
+                 "bug_hunt_2": ("dprev_c", "dnext_c"),  # in the unpacking and the return
+                 "bug_hunt_3": ('dWh = cache["prev_h"].T @ da',
+                                'dWh = (cache["prev_h"] * m).T @ da')}
+
+
+@pytest.mark.parametrize("name", PLANTED_FIXES)
+def test_a_bug_hunt_names_its_planted_bug_and_passes_once_fixed(name, tmp_path):
+    """The shipped stub, run (under another source, so not 'unchanged'), is caught and named as
+    its exercise's first catalogued bug; the stub with the planted line fixed passes."""
+    exercise = get_exercise(name)
+    task = exercise.tasks[0]
+    folder = ExerciseFolder(tmp_path)
+    path, _ = folder.start(exercise)
+    shipped = getattr(folder.load(exercise), task.function)
+
+    def edited(*args):  # the same function, as a learner's first edit would leave it
+        return shipped(*args)
+
+    report = check(name, {task.function: edited})
+    assert report.misconception == task.bugs[0].name and task.bugs[0].at in str(report), report
+    wrong, right = PLANTED_FIXES[name]
+    assert path.read_text().count(wrong) == (2 if name == "bug_hunt_2" else 1)
+    path.write_text(path.read_text().replace(wrong, right))
+    assert check(name, folder.load(exercise)).status == "passed"
+
+
+def test_the_catalogue_has_at_least_35_bugs_two_per_exercise():
+    assert len(BUGS) >= 35
+    assert all(sum(len(t.bugs) for t in e.tasks) >= 2 for e in EXERCISES.values())
+    assert len(EXERCISES) >= 17 and list(EXERCISES)[-3:] == ["bug_hunt_1", "bug_hunt_2",
+                                                            "bug_hunt_3"]

@@ -208,11 +208,20 @@ def locate(output, got, expected, tolerance):
 
 
 def third_opinion(exercise, task, fns, inputs, got, report):
-    """Centered differences of the learner's own forward for each gradient the task returns."""
-    if not task.gradient_of:
-        return
+    """Centered differences of the learner's own forward for each gradient the task returns, or
+    the task's own independent computation of an output that is not a gradient."""
     inputs = copied(inputs)
     parts = []
+    if task.numeric is not None:
+        numeric = task.numeric(inputs)
+        parts = [f"{o.name} {relative_error(value, numeric[o.name]):.0e}"
+                 for o, value in zip(task.outputs, got) if o.name in numeric]
+        report.lines.append("an independent computation (centered differences of the step, or "
+                            "another route) against yours, a third opinion (~1e-9 when right): "
+                            + ", ".join(parts))
+        return
+    if not task.gradient_of:
+        return
     for output, value in zip(task.outputs, got):
         if output.name not in task.gradient_of:
             continue

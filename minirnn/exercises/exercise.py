@@ -48,13 +48,16 @@ class Task:
     what it needs from the namespace `fns` (the forward first, for a backward). outputs: what it
     returns, in order. gradient_of: for a backward, {output name: (input name, upstream input
     name, forward(fns, inputs) -> the forward output that upstream multiplies)}, for the
-    independent centered-difference stage. bugs: the misconceptions it recognises.
+    independent centered-difference stage. numeric(inputs) -> {output name: array}: for an
+    output that is not a gradient (a Jacobian), the same third opinion computed another way.
+    bugs: the misconceptions it recognises.
     """
     function: str
     run: Callable
     outputs: tuple
     gradient_of: dict = field(default_factory=dict)
     bugs: tuple = ()
+    numeric: Callable = None
 
 
 @dataclass(frozen=True)
