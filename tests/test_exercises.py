@@ -188,3 +188,33 @@ def test_the_catalogue_has_at_least_35_bugs_two_per_exercise():
     assert all(sum(len(t.bugs) for t in e.tasks) >= 2 for e in EXERCISES.values())
     assert len(EXERCISES) >= 17 and list(EXERCISES)[-3:] == ["bug_hunt_1", "bug_hunt_2",
                                                             "bug_hunt_3"]
+
+
+WITNESSED = [(e, t) for e in EXERCISES.values() for t in e.tasks if t.torch is not None]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("exercise, task", WITNESSED,
+                         ids=[f"{e.name}: {t.function}" for e, t in WITNESSED])
+def test_pytorch_autograd_agrees_with_every_witnessed_reference(exercise, task):
+    pytest.importorskip("torch")
+    from minirnn.gradcheck import relative_error
+
+    for saturated in (False, True):
+        inputs = exercise.make_inputs(np.random.default_rng(5), saturated)
+        expected = task.run(exercise.reference, dict(inputs))
+        witness = task.torch(dict(inputs))
+        names = [o.name for o in task.outputs]
+        assert set(witness) == set(names)
+        for name, value in zip(names, expected):
+            assert relative_error(value, witness[name]) < 1e-12, name
+    report = check(exercise.name, {task.function: task.bugs[0].function})
+    assert "PyTorch autograd, a fourth opinion: the reference is within" in str(report)
+
+
+def test_without_torch_the_report_says_how_to_get_a_fourth_opinion(monkeypatch):
+    import minirnn.exercises.checker as checker
+
+    monkeypatch.setattr(checker, "torch_available", lambda: False)
+    report = check("rnn_bptt", {"rnn_backward": get_exercise("rnn_bptt").tasks[0].bugs[0].function})
+    assert "(install torch for a fourth opinion: PyTorch's autograd)" in str(report)

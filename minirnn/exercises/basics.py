@@ -12,6 +12,7 @@ from ..cells import (RNN, rnn_backward, rnn_forward, rnn_step_backward, rnn_step
 from ..gradcheck import numerical_gradient
 from ..losses import softmax_cross_entropy
 from .exercise import Bug, Exercise, Output, Task, gradients_of
+from .witness import cell_witness, loss_witness
 
 
 # ---- 1. numerical_gradient ----------------------------------------------------------------------
@@ -151,7 +152,7 @@ RNN_STEP = Exercise(
            Task("rnn_step_backward", run_step_backward,
                 (Output("dx", "(N, D)"), Output("dprev_h", "(N, H)"), Output("dWx", "(D, H)"),
                  Output("dWh", "(H, H)"), Output("db", "(H,)")),
-                gradient_of=STEP_GRADIENTS,
+                gradient_of=STEP_GRADIENTS, torch=cell_witness(RNN, sequence=False),
                 bugs=(Bug("the derivative taken on the pre-activation", "d tanh(a)/da = 1 - "
                           "tanh(a)^2 = 1 - next_h^2: use the output you cached, not a.",
                           derivative_of_pre_activation, ("dx", "dprev_h", "dWx", "dWh", "db")),
@@ -243,7 +244,7 @@ RNN_BPTT = Exercise(
     tasks=(Task("rnn_backward", run_bptt,
                 (Output("dx", "(N, T, D)", time_axis=True), Output("dh0", "(N, H)"),
                  Output("dWx", "(D, H)"), Output("dWh", "(H, H)"), Output("db", "(H,)")),
-                gradient_of=BPTT_GRADIENTS,
+                gradient_of=BPTT_GRADIENTS, torch=cell_witness(RNN, sequence=True),
                 bugs=(Bug("the carry into h_{t-1} forgotten", "step t's dprev_h is part of the "
                           "gradient on h_{t-1}: add it to dh[:, t-1] before step t-1's backward.",
                           carry_forgotten, ("dx", "dh0", "dWx", "dWh", "db"), at="t = 3"),
@@ -380,6 +381,7 @@ SEQUENCE_LOSS = Exercise(
     tasks=(Task("softmax_cross_entropy", run_sequence_loss,
                 (Output("loss", "() a float"), Output("dlogits", "(N, T, C)", time_axis=True)),
                 gradient_of=gradients_of(loss_output, "dloss", dlogits="logits"),
+                torch=loss_witness,
                 bugs=(Bug("the padding mask forgotten", "padded steps (mask False) are not part "
                           "of the data: leave them out of the sum and of the count, and give them "
                           "a zero gradient.", mask_forgotten, ("loss", "dlogits"), at="t = 4"),

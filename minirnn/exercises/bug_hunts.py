@@ -43,7 +43,7 @@ BUG_HUNT_1 = Exercise(
     reference={"gru_step_forward": GRU_STEP.reference["gru_step_forward"],
                "gru_step_backward": gru_step_backward},
     tasks=(Task("gru_step_backward", GRU_STEP.tasks[0].run, GRU_STEP.tasks[0].outputs,
-                gradient_of=GRU_STEP.tasks[0].gradient_of,
+                gradient_of=GRU_STEP.tasks[0].gradient_of, torch=GRU_STEP.tasks[0].torch,
                 bugs=(Bug("dz with its sign flipped", "next_h = (1 - z) n + z prev_h, so "
                           "d next_h / dz = prev_h - n.", update_gradient_negated,
                           ("dx", "dprev_h", "dWx", "dWh", "db"),
@@ -69,7 +69,7 @@ BUG_HUNT_2 = Exercise(
     reference={"lstm_forward": LSTM_BPTT.reference["lstm_forward"],
                "lstm_backward": lstm_backward},
     tasks=(Task("lstm_backward", LSTM_BPTT.tasks[0].run, LSTM_BPTT.tasks[0].outputs,
-                gradient_of=LSTM_BPTT.tasks[0].gradient_of,
+                gradient_of=LSTM_BPTT.tasks[0].gradient_of, torch=LSTM_BPTT.tasks[0].torch,
                 bugs=(Bug("the cell-state carry dropped", "the step's dprev_c must become the "
                           "next iteration's dnext_c; check what each name in the unpacking is "
                           "bound to.", cell_carry_dropped,

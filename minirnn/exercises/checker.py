@@ -9,6 +9,7 @@
                   time step where a sequence gradient first diverges (scanning back from T), the
                   gate blocks that are off
     5 a third opinion   centered differences of the learner's own forward, for each gradient
+      a fourth          PyTorch's autograd on the same inputs, when torch is installed
     6 misconception     the learner's outputs against each catalogued bug's: a match names it
 
 float32 results get a warning: a centered difference in float32 has round-off of about
@@ -24,6 +25,7 @@ import numpy as np
 from ..gradcheck import numerical_gradient, relative_error
 from ..jacobians import state_blocks
 from .progress import STUBS
+from .witness import torch_available
 
 
 @dataclass
@@ -87,6 +89,7 @@ def check_task(exercise, task, fns, report):
                 return "failing"
             if not values_ok(exercise, task, got, expected, regime, report):
                 third_opinion(exercise, task, fns, inputs, got, report)
+                fourth_opinion(task, inputs, got, expected, report)
                 diagnose(exercise, task, inputs, got, report)
                 return "failing"
     return None
@@ -230,6 +233,22 @@ def third_opinion(exercise, task, fns, inputs, got, report):
         parts.append(f"{output.name} {relative_error(value, numeric):.0e}")
     report.lines.append("centered differences of the forward (yours, where you wrote it) against "
                         "your gradients, a third opinion (~1e-9 when right): " + ", ".join(parts))
+
+
+def fourth_opinion(task, inputs, got, expected, report):
+    """PyTorch autograd's outputs against the reference's and the learner's."""
+    if task.torch is None:
+        return
+    if not torch_available():
+        report.lines.append("(install torch for a fourth opinion: PyTorch's autograd)")
+        return
+    witness = task.torch(copied(inputs))
+    pairs = [(o.name, a, e, witness[o.name]) for o, a, e in zip(task.outputs, got, expected)
+             if o.name in witness]
+    reference = max(relative_error(e, w) for _, _, e, w in pairs)
+    report.lines.append(f"PyTorch autograd, a fourth opinion: the reference is within "
+                        f"{reference:.0e} of it; yours: "
+                        + ", ".join(f"{name} {relative_error(a, w):.0e}" for name, a, _, w in pairs))
 
 
 def diagnose(exercise, task, inputs, got, report):

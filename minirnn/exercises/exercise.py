@@ -50,7 +50,8 @@ class Task:
     name, forward(fns, inputs) -> the forward output that upstream multiplies)}, for the
     independent centered-difference stage. numeric(inputs) -> {output name: array}: for an
     output that is not a gradient (a Jacobian), the same third opinion computed another way.
-    bugs: the misconceptions it recognises.
+    torch(inputs) -> {output name: array}: the outputs by PyTorch autograd (witness.py), the
+    fourth opinion when torch is installed. bugs: the misconceptions it recognises.
     """
     function: str
     run: Callable
@@ -58,6 +59,7 @@ class Task:
     gradient_of: dict = field(default_factory=dict)
     bugs: tuple = ()
     numeric: Callable = None
+    torch: Callable = None
 
 
 @dataclass(frozen=True)

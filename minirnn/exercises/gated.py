@@ -15,6 +15,7 @@ from ..cells import (GRU, LSTM, gru_step_backward, gru_step_forward, lstm_backwa
 from ..cells.lstm import lstm_total_gradients
 from .basics import bptt_variant
 from .exercise import Bug, Exercise, Output, Task, gradients_of
+from .witness import cell_witness
 
 SIZES = {"N": 3, "T": 5, "D": 4, "H": 5}
 LSTM_GATES, GRU_GATES = ("i", "f", "g", "o"), ("r", "z", "n")
@@ -113,6 +114,7 @@ LSTM_STEP = Exercise(
                 gradient_of=gradients_of(step_output(LSTM, "lstm_step_forward"), "dnext",
                                          dx="x", dprev_h="prev_h", dprev_c="prev_c", dWx="Wx",
                                          dWh="Wh", db="b"),
+                torch=cell_witness(LSTM, sequence=False),
                 bugs=(Bug("the cell-state path dropped", "dnext_c, the gradient step t+1 sends "
                           "back to c_t, is part of dc: dc = dnext_c + dnext_h * o * (1 - "
                           "tanh(c)^2).", cell_path_dropped,
@@ -177,6 +179,7 @@ LSTM_BPTT = Exercise(
                  Output("db", "(4H,)", gates=LSTM_GATES)),
                 gradient_of=gradients_of(lstm_sequence_output, "dh", dx="x", dh0="h0", dc0="c0",
                                          dWx="Wx", dWh="Wh", db="b"),
+                torch=cell_witness(LSTM, sequence=True),
                 bugs=(Bug("the cell-state carry dropped", "dprev_c of step t is dnext_c of step "
                           "t-1: carry it as you carry dprev_h.", cell_carry_dropped,
                           ("dx", "dh0", "dc0", "dWx", "dWh", "db"), at="t = 3"),
@@ -235,6 +238,7 @@ GRU_STEP = Exercise(
                 gradient_of=gradients_of(step_output(GRU, "gru_step_forward"), "dnext", dx="x",
                                          dprev_h="prev_h", dWx="Wx", dWh="Wh", db="b",
                                          dbhn="bhn"),
+                torch=cell_witness(GRU, sequence=False),
                 bugs=(Bug("bhn outside the reset product", "in the reset-after form n = tanh(ax_n "
                           "+ r * (prev_h @ Wh_n + bhn)): dr = dan * hn with hn including bhn, "
                           "and dbhn = sum of dan * r.", bhn_outside_reset,

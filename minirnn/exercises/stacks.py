@@ -13,6 +13,7 @@ import numpy as np
 from ..stack import (StackedRNN, direction_part, layer_backward, output_gradients, pass_down,
                      run_order)
 from .exercise import Bug, Exercise, Output, Task, gradients_of
+from .witness import stack_witness
 
 N, T = 3, 5
 
@@ -48,8 +49,9 @@ def stack_forward(config, inputs):
     return net, y, cache
 
 
-def stack_task(function, config, bugs):
-    """The task of writing `function(net, dy, cache) -> (dx, grads)` for the network `config`."""
+def stack_task(function, config, bugs, torch=False):
+    """The task of writing `function(net, dy, cache) -> (dx, grads)` for the network `config`;
+    torch: whether PyTorch can witness it (one hidden size, no skip edges)."""
     net = stack_net(config)
     widths = [net.input_size] + net.output_widths()
 
@@ -69,7 +71,8 @@ def stack_task(function, config, bugs):
             outputs += [Output(key, legends.get(key.rsplit(".", 1)[1], "see net.params"),
                                where=f"layer {l} ({d})") for key in net.param_keys(l, d)]
     gradient_of = gradients_of(output, "dy", dx="x", **{key: key for key in net.params})
-    return Task(function, run, tuple(outputs), gradient_of=gradient_of, bugs=bugs)
+    witness = stack_witness(lambda inputs: stack_forward(config, inputs)) if torch else None
+    return Task(function, run, tuple(outputs), gradient_of=gradient_of, bugs=bugs, torch=witness)
 
 
 def routing_variant(net, dy, cache, down=lambda dinput, dout: dinput,
@@ -188,7 +191,7 @@ BIDIRECTIONAL_BACKWARD = Exercise(
             reverse_dx_not_turned_back, ("dx",), at="dx first diverges at t = 4"),
         Bug("the direction halves swapped", "the layer's output is [forward | reverse] along the "
             "last axis: the forward direction's gradient is dy[..., :H].",
-            direction_halves_swapped, ("dx",) + FWD_KEYS + BWD_KEYS))),),
+            direction_halves_swapped, ("dx",) + FWD_KEYS + BWD_KEYS)), torch=True),),
     make_inputs=stack_inputs(BIDIRECTIONAL),
     sizes={"N": N, "T": T, "D": 3, "H": 4},
     hints=("Each direction is its own cell with its own parameters; the layer's output is the two "

@@ -112,6 +112,26 @@ def to_torch_module(net, batch_first=True):
     return module
 
 
+def gradients_from_torch(net, module):
+    """The gradients autograd left on `module` (a `to_torch_module(net)`), in net's layout
+    {key: array}: dWx = weight_ih.grad.T, dWh = weight_hh.grad.T, db = bias_ih.grad (to_torch
+    puts all of b in bias_ih) and each of the cell's recurrent biases (the GRU's bhn) from its
+    block of bias_hh.grad."""
+    H = net.hidden_sizes[0]
+    tensors = dict(module.named_parameters())
+    grads = {}
+    for l in range(1, net.num_layers + 1):
+        for d in net.directions:
+            suffix = f"_l{l - 1}{TORCH_DIRECTIONS[d]}"
+            grad = {name: tensors[name + suffix].grad.double().numpy()
+                    for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+            values = {"Wx": grad["weight_ih"].T, "Wh": grad["weight_hh"].T, "b": grad["bias_ih"]}
+            for name, block in net.spec.recurrent_biases.items():
+                values[name] = grad["bias_hh"][block * H:(block + 1) * H]
+            grads.update(zip(net.param_keys(l, d), (values[n] for n in net.spec.param_names)))
+    return grads
+
+
 def states_from_torch(net, h, c=None):
     """PyTorch's stacked states h_n (and c_n), each (num_layers * dirs, N, H) with layer k's
     directions at rows dirs*k .. dirs*k + dirs - 1, -> minirnn's list of {'h', 'c'} per layer."""
