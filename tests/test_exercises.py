@@ -134,8 +134,9 @@ def test_command_line_session(tmp_path, capsys):
     assert run("hint", "rnn_bptt").startswith("hint 1 of 3")
     source.write_text(stub.replace(todo, body.format(carry=" + dnext")))
     assert "rnn_bptt: passed" in run("check", "rnn_bptt")
+    assert run("signatures").startswith("| exercise | bug | wrong | right | where |")
     listing = run("list")
-    assert "rnn_bptt             passed" in listing and f"1 of {len(EXERCISES)} passed" in listing
+    assert f"{'rnn_bptt':22s} passed" in listing and f"1 of {len(EXERCISES)} passed" in listing
 
 
 def test_locate_names_the_gate_blocks_and_the_diverging_step():
@@ -218,3 +219,13 @@ def test_without_torch_the_report_says_how_to_get_a_fourth_opinion(monkeypatch):
     monkeypatch.setattr(checker, "torch_available", lambda: False)
     report = check("rnn_bptt", {"rnn_backward": get_exercise("rnn_bptt").tasks[0].bugs[0].function})
     assert "(install torch for a fourth opinion: PyTorch's autograd)" in str(report)
+
+
+def test_the_docs_bug_signature_table_is_what_the_checker_measures():
+    from pathlib import Path
+
+    from minirnn.exercises.signatures import signature_table
+
+    doc = (Path(__file__).parents[1] / "docs" / "exercises.md").read_text()
+    table = doc.split("a test keeps it equal -->\n")[1].split("\n<!-- end signatures -->")[0]
+    assert table == signature_table()

@@ -31,11 +31,15 @@ from .witness import torch_available
 @dataclass
 class Report:
     """status: "not started", "failing" or "passed"; lines: what the checker found, in order;
-    misconception: the name of the catalogued bug the learner's outputs match, or None."""
+    misconception: the name of the catalogued bug the learner's outputs match, or None; wrong:
+    the outputs whose values are off; located: where they are off ("dx first diverges at t = 3",
+    "gate blocks off: i, f (right: g, o)", ...), as in the lines."""
     exercise: str
     status: str
     lines: list = field(default_factory=list)
     misconception: str = None
+    wrong: list = field(default_factory=list)
+    located: list = field(default_factory=list)
 
     def __str__(self):
         return "\n".join([f"{self.exercise}: {self.status}"] + [f"  {line}" for line in self.lines])
@@ -160,10 +164,14 @@ def values_ok(exercise, task, got, expected, regime, report):
     right = [o.name for o in task.outputs if o.name not in {w[0].name for w in wrong}]
     report.lines.append(f"{task.function}: values differ from the reference ({regime}); "
                         f"right: {', '.join(right) or 'none'}")
+    report.wrong = [output.name for output, _, _ in wrong]
     for output, a, e in wrong:
-        report.lines.extend(locate(output, a, e, exercise.tolerance))
+        worst, *places = locate(output, a, e, exercise.tolerance)
+        report.lines += [worst] + places
+        report.located += [place.strip() for place in places]
     if any(o.where for o in task.outputs):
-        report.lines.append(depth_and_direction(task.outputs, {w[0].name for w in wrong}))
+        report.lines.append(depth_and_direction(task.outputs, set(report.wrong)))
+        report.located.append(report.lines[-1])
     return False
 
 
@@ -173,8 +181,10 @@ def depth_and_direction(outputs, wrong):
     places = list(dict.fromkeys(o.where for o in outputs if o.where))
     off = [p for p in places if any(o.name in wrong for o in outputs if o.where == p)]
     on = [p for p in places if p not in off]
-    return (f"parameter gradients wrong in {', '.join(off) or 'no layer'}"
-            + (f"; right in {', '.join(on)}" if on else ""))
+    if not off:
+        return "parameter gradients right in every layer and direction"
+    return f"parameter gradients wrong in {', '.join(off)}" + (f"; right in {', '.join(on)}"
+                                                              if on else "")
 
 
 def locate(output, got, expected, tolerance):

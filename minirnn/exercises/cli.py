@@ -1,13 +1,15 @@
-"""`python -m minirnn exercises [list | start NAME | check NAME | hint NAME | progress]`."""
+"""`python -m minirnn exercises [list | start NAME | check NAME | hint NAME | progress |
+signatures]`."""
 from . import EXERCISES, check, get_exercise
 from .progress import ExerciseFolder
+from .signatures import signature_table
 
 
 def add_parser(commands):
     """The `exercises` subcommand of `python -m minirnn`."""
     parser = commands.add_parser("exercises", help="the gradient-checking exercises")
     parser.add_argument("action", nargs="?", default="list",
-                        choices=("list", "start", "check", "hint", "progress"))
+                        choices=("list", "start", "check", "hint", "progress", "signatures"))
     parser.add_argument("name", nargs="?", help="the exercise (see `list`)")
     parser.add_argument("--dir", default="minirnn-exercises", help="your exercise folder")
 
@@ -17,6 +19,8 @@ def run(args):
     folder = ExerciseFolder(args.dir)
     if args.action in ("list", "progress"):
         return ladder_text(folder, details=args.action == "list")
+    if args.action == "signatures":
+        return signature_table()
     if args.name is None:
         raise SystemExit(f"`exercises {args.action}` needs an exercise name: "
                          f"{', '.join(EXERCISES)}")
@@ -38,7 +42,7 @@ def ladder_text(folder, details=True):
     lines = []
     for k, (name, exercise) in enumerate(EXERCISES.items(), start=1):
         status = state.get(name, {}).get("status", "not started")
-        lines.append(f"{k:2d}. {name:20s} {status:12s} {exercise.title}")
+        lines.append(f"{k:2d}. {name:22s} {status:12s} {exercise.title}")
         if details:
             lines += [f"      {line}" for line in exercise.teaches.splitlines()]
     done = sum(state.get(name, {}).get("status") == "passed" for name in EXERCISES)
