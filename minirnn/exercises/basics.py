@@ -387,10 +387,10 @@ SEQUENCE_LOSS = Exercise(
                           "a zero gradient.", mask_forgotten, ("loss", "dlogits"), at="t = 4"),
                       Bug("the mean taken over every step, padded ones included", "divide by "
                           "the number of real steps, mask.sum(), not by N * T.",
-                          mean_over_every_step, ("loss", "dlogits")),
+                          mean_over_every_step, ("loss", "dlogits"), at="t = 4"),
                       Bug("the one-hot not subtracted", "d(-log softmax(a)[y]) / da = softmax(a) "
                           "- onehot(y): subtract 1 at the label.", label_not_subtracted,
-                          ("dlogits",)))),),
+                          ("dlogits",), at="t = 4"))),),
     make_inputs=sequence_loss_inputs,
     sizes=LOSS_SIZES,
     hints=("Work per item (sequence n, step t): -log p[label], then average over the items whose "

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..cells import RNN, gru_step_backward, lstm_backward, rnn_step_backward, rnn_step_forward
 from .exercise import Bug, Exercise, Output, Task, gradients_of
-from .gated import GRU_STEP, LSTM_BPTT, SIZES, cell_carry_dropped, cell_inputs
+from .gated import ALL_GATES_OFF, GRU_STEP, LSTM_BPTT, SIZES, cell_carry_dropped, cell_inputs
 
 HOW = ("Run the check to see what is wrong and where; gradcheck.check_gradients and the "
        "Jacobian tools (docs/derivations.md) take you to the line.")
@@ -73,7 +73,8 @@ BUG_HUNT_2 = Exercise(
                 bugs=(Bug("the cell-state carry dropped", "the step's dprev_c must become the "
                           "next iteration's dnext_c; check what each name in the unpacking is "
                           "bound to.", cell_carry_dropped,
-                          ("dx", "dh0", "dc0", "dWx", "dWh", "db"), at="t = 3"),
+                          ("dx", "dh0", "dc0", "dWx", "dWh", "db"),
+                          at=("t = 3", ALL_GATES_OFF)),
                       LSTM_BPTT.tasks[0].bugs[2])),),
     make_inputs=LSTM_BPTT.make_inputs,
     sizes=SIZES,

@@ -256,9 +256,9 @@ def fourth_opinion(task, inputs, got, expected, report):
     pairs = [(o.name, a, e, witness[o.name]) for o, a, e in zip(task.outputs, got, expected)
              if o.name in witness]
     reference = max(relative_error(e, w) for _, _, e, w in pairs)
+    yours = ", ".join(f"{name} {relative_error(a, w):.0e}" for name, a, _, w in pairs)
     report.lines.append(f"PyTorch autograd, a fourth opinion: the reference is within "
-                        f"{reference:.0e} of it; yours: "
-                        + ", ".join(f"{name} {relative_error(a, w):.0e}" for name, a, _, w in pairs))
+                        f"{reference:.0e} of it; yours: {yours}")
 
 
 def diagnose(exercise, task, inputs, got, report):

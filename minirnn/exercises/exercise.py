@@ -31,13 +31,13 @@ class Output:
 @dataclass(frozen=True)
 class Bug:
     """A misconception. function: the reference function with that mistake made, the learner's
-    signature; wrong: the outputs it gets wrong; at: where the checker must locate it (a fragment
-    of its report such as "t = 2"), or ""."""
+    signature; wrong: the outputs it gets wrong; at: where the checker must locate it, fragments
+    of its report such as "t = 2" (a string for one)."""
     name: str
     hint: str
     function: Callable
     wrong: tuple
-    at: str = ""
+    at: tuple = ()
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from .witness import cell_witness
 
 SIZES = {"N": 3, "T": 5, "D": 4, "H": 5}
 LSTM_GATES, GRU_GATES = ("i", "f", "g", "o"), ("r", "z", "n")
+ALL_GATES_OFF = "gate blocks off: i, f, g, o\n"  # the end of the line: no block is right
 
 
 def cell_inputs(spec, rng, saturated, sequence=False):
@@ -76,7 +77,7 @@ def cell_path_dropped(dnext_h, dnext_c, cache):
 def input_and_forget_swapped(dnext_h, dnext_c, cache):
     """da assembled as [df, di, dg, do]: the i and f columns of every gradient built from da
     trade places (so do dx and dprev_h, which read Wx and Wh through them)."""
-    swapped = dict(cache, Wx=swap_blocks(cache["Wx"], 0, 1, 4), Wh=swap_blocks(cache["Wh"], 0, 1, 4))
+    swapped = dict(cache, **{name: swap_blocks(cache[name], 0, 1, 4) for name in ("Wx", "Wh")})
     dx, dprev_h, dprev_c, dWx, dWh, db = lstm_step_backward(dnext_h, dnext_c, swapped)
     return (dx, dprev_h, dprev_c, *(swap_blocks(g, 0, 1, 4) for g in (dWx, dWh, db)))
 
@@ -182,13 +183,15 @@ LSTM_BPTT = Exercise(
                 torch=cell_witness(LSTM, sequence=True),
                 bugs=(Bug("the cell-state carry dropped", "dprev_c of step t is dnext_c of step "
                           "t-1: carry it as you carry dprev_h.", cell_carry_dropped,
-                          ("dx", "dh0", "dc0", "dWx", "dWh", "db"), at="t = 3"),
+                          ("dx", "dh0", "dc0", "dWx", "dWh", "db"),
+                          at=("t = 3", ALL_GATES_OFF)),
                       Bug("the carry into h_{t-1} forgotten", "step t's dprev_h is part of the "
                           "gradient on h_{t-1}: add it to dh[:, t-1].", hidden_carry_dropped,
-                          ("dx", "dh0", "dc0", "dWx", "dWh", "db"), at="t = 3"),
+                          ("dx", "dh0", "dc0", "dWx", "dWh", "db"),
+                          at=("t = 3", ALL_GATES_OFF)),
                       Bug("= instead of += on the shared weights", "every step uses the same Wx, "
                           "Wh and b: add each step's gradient into dWx, dWh, db.",
-                          lstm_weights_overwritten, ("dWx", "dWh", "db")))),),
+                          lstm_weights_overwritten, ("dWx", "dWh", "db"), at=ALL_GATES_OFF))),),
     make_inputs=lambda rng, saturated: cell_inputs(LSTM, rng, saturated, sequence=True),
     sizes=SIZES,
     hints=("It is rnn_bptt's loop with a second state: keep two carries, dnext_h and dnext_c.",
@@ -247,7 +250,8 @@ GRU_STEP = Exercise(
                       Bug("z and 1 - z swapped", "next_h = (1 - z) * n + z * prev_h: dn = dnext_h "
                           "* (1 - z) and the direct part of dprev_h is dnext_h * z.",
                           update_gate_roles_swapped, ("dx", "dprev_h", "dWx", "dWh", "db",
-                                                      "dbhn")),
+                                                      "dbhn"),
+                          at="gate blocks off: r, n (right: z)"),
                       Bug("prev_h's direct path dropped", "next_h = ... + z * prev_h reads prev_h "
                           "directly: dprev_h = dnext_h * z + dah @ Wh.T.", direct_path_dropped,
                           ("dprev_h",)))),),

@@ -47,7 +47,8 @@ def numeric_jacobian(cell):
     def numeric(inputs):
         *_, cache = forward(*arguments(spec, inputs[cell]))
         params = {name: inputs[cell][name] for name in spec.param_names}  # b is not cached
-        return {"J": state_jacobians(cell, numerical_step_jacobians(spec, dict(cache, **params)))[0]}
+        blocks = numerical_step_jacobians(spec, dict(cache, **params))
+        return {"J": state_jacobians(cell, blocks)[0]}
     return numeric
 
 
@@ -88,10 +89,11 @@ TEMPORAL_JACOBIAN = Exercise(
                 bugs=(Bug("the Jacobian transposed", "J[n, i, j] = d next_h[n, i] / d prev_h[n, "
                           "j]: row i is output unit i, so J = diag(1 - h^2) @ Wh.T (the "
                           "backward's `@ Wh.T` is this J from the right).", rnn_transposed,
-                          ("J",)),
+                          ("J",), at="state blocks off: dnext_h/dprev_h"),
                       Bug("the tanh derivative left out", "next_h = tanh(a): scale row i by "
                           "1 - next_h[i]^2, the derivative taken from the cached output.",
-                          rnn_tanh_derivative_left_out, ("J",)))),
+                          rnn_tanh_derivative_left_out, ("J",),
+                          at="state blocks off: dnext_h/dprev_h"))),
            Task("lstm_step_jacobian", run_jacobian("lstm"),
                 (Output("J", "(N, 2H, 2H)", states="lstm"),), numeric=numeric_jacobian("lstm"),
                 bugs=(Bug("the dnext_c/dprev_h block left zero", "c_t = f c_{t-1} + i g, and f, i, "

@@ -116,20 +116,21 @@ def last_step_handed_down(net, dy, cache):
 STACKED_BACKWARD = Exercise(
     name="stacked_backward",
     title="Two layers of different widths: the gradient handed down",
-    teaches="Layer 2 reads layer 1's whole output sequence, so layer 2's input gradient dx, (N, T, "
-            "W_1) at every step, is\nlayer 1's output gradient: the same BPTT, one layer at a time, "
-            "from the top down.",
+    teaches="Layer 2 reads layer 1's whole output sequence, so layer 2's input gradient dx, "
+            "(N, T, W_1) at every step, is\nlayer 1's output gradient: the same BPTT, one layer at "
+            "a time, from the top down.",
     stub="stacked_backward.py",
     reference={"stacked_backward": reference},
     tasks=(stack_task("stacked_backward", STACKED, (
         Bug("nothing handed down", "layer 2's backward returns the gradient on its input, which "
             "is layer 1's output: that is the dout layer 1's backward starts from.",
             nothing_handed_down, ("dx",) + tuple(stack_net(STACKED).param_keys(1, "fwd")),
-            at="parameter gradients wrong in layer 1 (fwd); right in layer 2 (fwd)"),
+            at=("parameter gradients wrong in layer 1 (fwd); right in layer 2 (fwd)", "t = 4")),
         Bug("only the last step handed down", "layer 2 read layer 1's output at every step, so "
             "its input gradient at every step goes down, not only at t = T-1.",
             last_step_handed_down, ("dx",) + tuple(stack_net(STACKED).param_keys(1, "fwd")),
-            at="t = 3"))),),
+            at=("parameter gradients wrong in layer 1 (fwd); right in layer 2 (fwd)",
+                "t = 3")))),),
     make_inputs=stack_inputs(STACKED),
     sizes={"N": N, "T": T, "D": 3, "H_1": 4, "H_2": 2},
     hints=("Go down the layers, L first. Each layer's backward starts from the gradient on its "
@@ -176,8 +177,8 @@ FWD_KEYS = tuple(stack_net(BIDIRECTIONAL).param_keys(1, "fwd"))
 BIDIRECTIONAL_BACKWARD = Exercise(
     name="bidirectional_backward",
     title="The reverse direction's time order",
-    teaches="The reverse direction ran on x[:, ::-1]: its step k read time T-1-k. Its gradient must "
-            "be put in the order\nit ran before its BPTT (dh[:, ::-1]), and its dx turned back to "
+    teaches="The reverse direction ran on x[:, ::-1]: its step k read time T-1-k. Its gradient "
+            "must be put in the order\nit ran before its BPTT (dh[:, ::-1]), and its dx turned back to "
             "forward time before it is added to the forward direction's.",
     stub="bidirectional_backward.py",
     reference={"bidirectional_backward": reference},
@@ -185,13 +186,17 @@ BIDIRECTIONAL_BACKWARD = Exercise(
         Bug("the reverse direction's gradient not reversed", "dy[:, t] belongs to time t, but "
             "the reverse direction's step k ran at time T-1-k: give its backward dy[..., H:][:, "
             "::-1].", reverse_gradient_not_reversed, ("dx",) + BWD_KEYS,
-            at="parameter gradients wrong in layer 1 (bwd); right in layer 1 (fwd)"),
+            at=("parameter gradients wrong in layer 1 (bwd); right in layer 1 (fwd)", "t = 4")),
         Bug("the reverse direction's dx not turned back", "its backward returns dx in the order "
             "it ran; reverse it (dx[:, ::-1]) before adding it to the forward direction's.",
-            reverse_dx_not_turned_back, ("dx",), at="dx first diverges at t = 4"),
+            reverse_dx_not_turned_back, ("dx",),
+            at=("dx first diverges at t = 4",
+                "parameter gradients right in every layer and direction")),
         Bug("the direction halves swapped", "the layer's output is [forward | reverse] along the "
             "last axis: the forward direction's gradient is dy[..., :H].",
-            direction_halves_swapped, ("dx",) + FWD_KEYS + BWD_KEYS)), torch=True),),
+            direction_halves_swapped, ("dx",) + FWD_KEYS + BWD_KEYS,
+            at=("parameter gradients wrong in layer 1 (fwd), layer 1 (bwd)", "t = 4"))),
+        torch=True),),
     make_inputs=stack_inputs(BIDIRECTIONAL),
     sizes={"N": N, "T": T, "D": 3, "H": 4},
     hints=("Each direction is its own cell with its own parameters; the layer's output is the two "
@@ -229,12 +234,12 @@ SKIP_EDGES = Exercise(
         Bug("skip fan-out not summed", "layer l-2's output feeds layer l-1 and, through the skip "
             "edge, layer l: add both input gradients into its dout.", skip_fan_out_not_summed,
             ("dx",) + LOW_KEYS,
-            at="parameter gradients wrong in layer 1 (fwd), layer 2 (fwd); right in layer 3 "
-               "(fwd), layer 4 (fwd)"),
+            at=("parameter gradients wrong in layer 1 (fwd), layer 2 (fwd); right in layer 3 "
+                "(fwd), layer 4 (fwd)", "t = 4")),
         Bug("the skip edge carries the output gradient", "the skip edge ends at layer l's "
             "input, so it carries back dLoss/d(input of l), what layer l's backward returns, "
             "not dLoss/d(output of l).", skip_carries_output_gradient, ("dx",) + LOW_KEYS,
-            at="parameter gradients wrong in layer 1 (fwd), layer 2 (fwd)"))),),
+            at=("parameter gradients wrong in layer 1 (fwd), layer 2 (fwd)", "t = 4")))),),
     make_inputs=stack_inputs(SKIPS),
     sizes={"N": N, "T": T, "D": 2, "H_l": 3, "L": 4},
     hints=("Every layer reads a sum of outputs (net.layer_sources(l): l-1 and l-2): in the "
