@@ -28,7 +28,7 @@ from minirnn.layers import Dense
 from minirnn.losses import mean_squared_error
 from minirnn.model import Recurrent, Sequential
 from minirnn.optim import Adam
-from minirnn.plot import plot_learning_curves, pyplot, save
+from minirnn.plot import add_note, describe_networks, plot_learning_curves, pyplot, save
 from minirnn.train import EarlyStopping, fit
 
 HISTORY, HORIZON, SEASON, WINDOW, HIDDEN = 120, 24, 12, 24, [16, 16]
@@ -71,32 +71,51 @@ def forecast(model, z, mean, std, passengers):
     return np.exp(log_y[HISTORY:]), layer_states
 
 
-def plot(out_dir, months, passengers, runs, naive, mean_forecast):
+def describe_model(net):
+    """The model and its training, for a figure's note."""
+    return (f"Model: {describe_networks([net])} $\\to$ Dense(1), reading the standardised "
+            f"seasonal log growth $d_t = \\log y_t - \\log y_{{t-12}}$ and predicting "
+            f"$d_{{t+1}}$.   Training: {WINDOW}-month windows of the history, batches of 16, Adam "
+            "lr 0.003, early stopping on the last 12 months of the history")
+
+
+def plot(out_dir, months, passengers, runs, naive, mean_forecast, net):
+    from matplotlib.ticker import MaxNLocator
+
     plot_learning_curves({f"seed {k}": run["history"] for k, run in enumerate(runs)},
-                         out_dir / "learning_curves.png")
+                         out_dir / "learning_curves.png", about=describe_model(net))
     plt = pyplot()
     t = np.arange(len(passengers))
-    fig, ax = plt.subplots(figsize=(9, 4))
-    ax.plot(t, passengers, "k", label="passengers (thousands)")
+    fig, ax = plt.subplots(figsize=(9, 4), layout="constrained")
+    ax.plot(t, passengers, "k", label="actual")
     for run in runs:
         ax.plot(t[HISTORY:], run["forecast"], color="tab:blue", alpha=0.3)
     ax.plot(t[HISTORY:], mean_forecast, color="tab:blue", label="stacked LSTM (mean of seeds)")
     ax.plot(t[HISTORY:], naive, color="tab:orange", label="seasonal naive")
     ax.axvline(HISTORY - 0.5, color="gray", linestyle=":")
     ax.set_xticks(t[::12], [m[:4] for m in months[::12]])
+    ax.set(title=f"airline passengers: the last {HORIZON} months forecast from the {HISTORY} "
+                 "before (dotted line)", ylabel="passengers (thousands)")
     ax.legend()
+    add_note(fig, f"Pale blue: each of the {len(runs)} seeds' forecasts. The forecast is recursive: "
+                  r"each predicted $d_t$ is fed back as the next input, and "
+                  r"$y_t = y_{t-12}\,e^{d_t}$.   Seasonal naive: the last observed year repeated.",
+             describe_model(net))
     save(fig, out_dir / "forecast.png")
 
-    fig, axes = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
+    fig, axes = plt.subplots(2, 1, figsize=(9, 6), sharex=True, layout="constrained")
     for l, ax in enumerate(axes):
         states = runs[0]["layer_states"][l]  # (T, H) over months 12 .. 143
         image = ax.imshow(states.T, aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1,
                           extent=(SEASON - 0.5, len(passengers) - 0.5, states.shape[1] - 0.5, -0.5))
         ax.axvline(HISTORY - 0.5, color="k", linestyle=":")
         ax.set(title=f"layer {l + 1}: hidden units over time (seed 0; forecast right of the line)",
-               ylabel="unit")
-        fig.colorbar(image, ax=ax)
+               ylabel="unit $i$")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        fig.colorbar(image, ax=ax, label=f"$h_t^{l + 1}[i]$")
     axes[1].set_xticks(t[SEASON::12], [m[:4] for m in months[SEASON::12]])
+    add_note(fig, r"$h_t^l[i]$: unit $i$ of layer $l$'s output at month $t$, from the run over "
+                  "the history and then over the fed-back predictions.", describe_model(net))
     save(fig, out_dir / "layer_states.png")
 
 
@@ -142,7 +161,7 @@ def main():
     print(f"{'':<52}{'MAE':>8}{'RMSE':>8}{'MAPE %':>8}")
     for name, s in table.items():
         print(f"{name:<52}{s['MAE']:>8.1f}{s['RMSE']:>8.1f}{s['MAPE %']:>8.1f}")
-    plot(args.output_dir, months, passengers, runs, naive, mean_forecast)
+    plot(args.output_dir, months, passengers, runs, naive, mean_forecast, net)
     summary = {"table": table, "seconds": time.time() - start,
                "runs": [{"scores": r["scores"], "forecast": r["forecast"].tolist(),
                          "history": r["history"]} for r in runs]}

@@ -22,7 +22,7 @@ import numpy as np
 
 from minirnn import StackedRNN
 from minirnn.analysis import linear_probe
-from minirnn.plot import plot_probe
+from minirnn.plot import describe_networks, plot_probe
 from minirnn.analysis.states import layer_states
 from minirnn.data.tasks import anbn
 from minirnn.layers import Dense
@@ -77,8 +77,13 @@ def main(out, epochs=150, hidden=(8, 8), max_test_n=200, seed=0, backend=None):
                 print(f"  probe layer {l} {state!r} -> counter #a - #b (n <= 30): "
                       f"held-out R^2 = {probe.r2_test:.4f}")
                 if best is None or probe.r2_test > best[0].r2_test:
-                    best = (probe, features[valid], target[valid])
-        plot_probe(*best, os.path.join(out, f"probe_{cell}.png"))
+                    best = (probe, features[valid], target[valid], f"layer {l}'s state {state!r}")
+        *figure, probed = best
+        about = (f"Target: the counter #a $-$ #b read so far, at every step of a$^n$b$^n$ "
+                 f"strings with $n \\leq 30$ (trained on $n \\leq 10$). Probed: {probed}, the "
+                 f"best of every layer and state.   {describe_networks([net])}, trained "
+                 f"{epochs} epochs")
+        plot_probe(*figure, os.path.join(out, f"probe_{cell}.png"), about=about)
     print(f"\nfigures written to {out}")
 
 

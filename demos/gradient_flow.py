@@ -22,8 +22,8 @@ from minirnn import StackedRNN
 from minirnn.auxiliary import auxiliary_losses, compare_auxiliary_losses, readout_head
 from minirnn.jacobians import (count_gradient_paths, decay_rate, gradient_flow,
                                path_decomposition, product_norms, singular_values, step_jacobians)
-from minirnn.plot import (plot_auxiliary_comparison, plot_gradient_flow, plot_gradient_paths,
-                          plot_vanishing_products)
+from minirnn.plot import (describe_networks, plot_auxiliary_comparison, plot_gradient_flow,
+                          plot_gradient_paths, plot_vanishing_products)
 
 
 def scale_parameters(net, weight_scale=1.0, bias_scale=1.0):
@@ -43,9 +43,10 @@ def heatmaps(out, backend, rng):
     L, H, T, N, D = 6, 16, 30, 8, 4
     x = rng.standard_normal((N, T, D))
     target = rng.standard_normal((N, 2))
-    maps = {}
+    maps, nets = {}, []
     for skip in (None, "l-2"):
         net = StackedRNN("rnn", D, [H] * L, skip=skip, seed=0, backend=backend, init="orthogonal")
+        nets.append(net)
         y, _, cache = net.forward(x)
         heads = {l: readout_head(rng.standard_normal((H, 2)) / np.sqrt(H), np.zeros(2), target,
                                  steps=-1) for l in range(1, L + 1)}
@@ -60,29 +61,40 @@ def heatmaps(out, backend, rng):
                   f"    per-step factor of the norm going back in time: layer {L} "
                   f"{decay_rate(np.arange(T), grid[-1, ::-1]):.3f}, layer 1 "
                   f"{decay_rate(np.arange(T), grid[0, ::-1]):.3f}")
-    title = "log10 ||dLoss/dh_t^l||: tanh RNN, 6 layers, loss at the top at t = T-1"
-    return plot_gradient_flow(maps, os.path.join(out, "gradient_flow_heatmap.png"), title=title)
+    title = (r"$\log_{10}\|\partial\mathcal{L}/\partial h_t^l\|$: tanh RNN, " f"{L} layers, "
+             r"a readout loss on the top layer at $t = T-1$")
+    about = (r"Loss $\mathcal{L}$: a linear readout of $h_{T-1}^l$ and its mean squared error "
+             f"against random targets, on layer {L} (top loss) and, for the auxiliary losses, also "
+             f"on layers 2..{L - 1}.   skip=l-2: skip edges $l-2 \\to l$.   "
+             + describe_networks(nets, x.shape) + r", $x \sim \mathcal{N}(0, 1)$")
+    return plot_gradient_flow(maps, os.path.join(out, "gradient_flow_heatmap.png"), title=title,
+                              about=about)
 
 
 def vanishing_products(out, backend, rng):
     """One layer of each cell, default initialisation, 60 steps of random input."""
     H, T, N, D = 32, 60, 8, 4
     x = rng.standard_normal((N, T, D))
-    curves = {}
+    curves, nets = {}, []
     for label, cell, forget_bias in (("rnn", "rnn", 0.0), ("lstm", "lstm", 0.0),
                                      ("lstm forget bias 1", "lstm", 1.0), ("gru", "gru", 0.0)):
         net = StackedRNN(cell, D, [H], seed=0, backend=backend, forget_bias=forget_bias)
+        nets.append(net)
         _, _, cache = net.forward(x)
         jac = step_jacobians(net, cache)
         norms = curves[label] = product_norms(jac, layer=1)
         norms["singular_values"] = singular_values(jac.temporal[1]["fwd"])
+        norms["state_names"] = net.spec.state_names
         print(f"  {label:19s} per-step factor: spectral "
               f"{decay_rate(norms['span'], norms['spectral']):.3f}, Frobenius "
               f"{decay_rate(norms['span'], norms['frobenius']):.3f};  ||d s_{T - 1}/d s_init|| "
               f"(spectral, geometric mean) {geometric_mean(norms['spectral'][:, -1]):.3g};  "
               f"largest one-step singular value (median) "
               f"{np.median(norms['singular_values'][..., 0]):.3f}")
-    return plot_vanishing_products(curves, os.path.join(out, "vanishing_products.png"))
+    about = ("one network per line (forget bias 1: +1 on the LSTM's forget-gate bias): "
+             + describe_networks(nets, x.shape) + r", $x \sim \mathcal{N}(0, 1)$")
+    return plot_vanishing_products(curves, os.path.join(out, "vanishing_products.png"),
+                                   about=about)
 
 
 def fibonacci_paths(out, backend, rng):
@@ -95,7 +107,8 @@ def fibonacci_paths(out, backend, rng):
     print(f"  unrolled grid, 3 layers, no skips, node (3, t=9) to (1, t=0): {unrolled} paths "
           f"(binomial(11, 2) = 55)")
     net = StackedRNN("lstm", 4, [4] * 8, skip="l-2", seed=1, backend=backend)
-    _, _, cache = net.forward(rng.standard_normal((4, 6, 4)))
+    x = rng.standard_normal((4, 6, 4))
+    _, _, cache = net.forward(x)
     decomposition = path_decomposition(net, cache, t=3)
     error = np.max(np.abs(decomposition.total - decomposition.full))
     print(f"  LSTM, 8 layers, skip='l-2', t=3: {len(decomposition.paths)} paths from layer 8 to "
@@ -105,19 +118,22 @@ def fibonacci_paths(out, backend, rng):
               f"{np.mean(np.linalg.norm(subtotal, axis=(-2, -1))):.3g}")
     print(f"    full Jacobian: {np.mean(np.linalg.norm(decomposition.full, axis=(-2, -1))):.3g}")
     return plot_gradient_paths(layers, counts, decomposition.by_length(),
-                               os.path.join(out, "fibonacci_paths.png"), full=decomposition.full)
+                               os.path.join(out, "fibonacci_paths.png"), full=decomposition.full,
+                               about="The decomposed network (right), at step $t = 3$: "
+                                     + describe_networks([net], x.shape))
 
 
 def auxiliary_comparison(out, backend, rng):
     """7-layer tanh stack; readout losses on the top and (auxiliary) on layers 2..6, every step."""
     L, H, T, N, D = 7, 16, 20, 8, 4
     x = rng.standard_normal((N, T, D))
-    results = {}
+    results, nets = {}, []
     for regime, weight_scale, bias_scale in (("normal (default init)", 1.0, 1.0),
                                              ("saturated: weights x4", 4.0, 1.0),
                                              ("saturated: biases x10", 1.0, 10.0)):
         net = scale_parameters(StackedRNN("rnn", D, [H] * L, seed=0, backend=backend),
                                weight_scale, bias_scale)
+        nets.append(net)
         _, _, cache = net.forward(x)
         saturated = np.mean([np.mean(np.abs(cache.outputs[l]) > 0.95) for l in range(1, L + 1)])
         r = results[regime] = compare_auxiliary_losses(net, x, aux_layers=range(2, L))
@@ -125,7 +141,11 @@ def auxiliary_comparison(out, backend, rng):
               f"    layer-1 parameter gradient norm {r['without'][0]:.3g} (top loss only) -> "
               f"{r['with'][0]:.3g} (with auxiliary losses): x{r['ratio']:.3g};  "
               f"layer 1 / layer {L} without: {r['without'][0] / r['without'][-1]:.3g}")
-    return plot_auxiliary_comparison(results, os.path.join(out, "auxiliary_losses.png"))
+    about = (f"Losses at every step, random targets; auxiliary losses on layers 2..{L - 1}.   "
+             "Saturated: after init, every weight matrix ($W_x$, $W_h$) or every bias scaled up.   "
+             + describe_networks(nets, x.shape) + r", $x \sim \mathcal{N}(0, 1)$")
+    return plot_auxiliary_comparison(results, os.path.join(out, "auxiliary_losses.png"),
+                                     about=about)
 
 
 def main(argv=None):

@@ -25,7 +25,7 @@ from minirnn.layers import Dense, Embedding
 from minirnn.losses import binary_cross_entropy_with_logits
 from minirnn.model import Recurrent, Sequential
 from minirnn.optim import Adam
-from minirnn.plot import plot_learning_curves, pyplot, save
+from minirnn.plot import add_note, describe_networks, plot_learning_curves, pyplot, save
 from minirnn.train import EarlyStopping, binary_accuracy, evaluate, fit
 
 MAX_WORDS, MAX_LEN, EMBED, UNITS = 10000, 40, 32, 5
@@ -84,21 +84,35 @@ def build(cell, depth, vocab_size, seed):
                        (cell, Recurrent(net)), ("dense", Dense(UNITS, 1, seed=seed))])
 
 
+def describe_model(nets):
+    """What the models of a figure share, for its note."""
+    return (f"Model: Embedding({EMBED}) $\\to$ recurrent layers ({describe_networks(nets)}) $\\to$ "
+            "Dense(1) and a sigmoid.   Training: batches of 64 sentences, Adam lr 0.003, gradient "
+            "norm clipped at 5, early stopping on the validation accuracy")
+
+
 def plot(results, out_dir):
     for cell in CELLS:
         plot_learning_curves({f"{depth} layer(s)": results[f"{cell}-{depth}"]["history"]
                               for depth in DEPTHS},
-                             out_dir / f"learning_curves_{cell}.png", metric_name="accuracy")
+                             out_dir / f"learning_curves_{cell}.png", metric_name="accuracy",
+                             about=describe_model([results[f"{cell}-{d}"]["net"] for d in DEPTHS]))
     plt = pyplot()
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), sharey=True)
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), sharey=True, layout="constrained")
     for k, cell in enumerate(CELLS):
         norms = results[f"{cell}-3"]["history"]["grad_norm"]
         for layer in (1, 2, 3):
             series = norms[f"{cell}.layers.{layer}"]
             axes[k].semilogy(np.arange(1, len(series) + 1), series, marker="o", label=f"layer {layer}")
-        axes[k].set_title(f"3-layer {cell}: mean gradient norm per layer")
+        axes[k].set_title(f"3-layer {cell}")
         axes[k].set_xlabel("epoch")
         axes[k].legend()
+    axes[0].set_ylabel(r"$\|\partial\mathcal{L}/\partial\theta_l\|$, mean over the batches")
+    fig.suptitle("the gradient reaching each recurrent layer's parameters during training")
+    add_note(fig, r"$\theta_l$: all the parameters of recurrent layer $l$ ($W_x$, $W_h$, $b$), "
+                  r"one Euclidean norm before clipping; $\mathcal{L}$: the batch's binary "
+                  r"cross-entropy.",
+             describe_model([results[f"{cell}-3"]["net"] for cell in CELLS]))
     save(fig, out_dir / "layer_gradients.png")
 
 
@@ -126,7 +140,8 @@ def main():
                           early_stopping=EarlyStopping(3, monitor="val_metric", mode="max"),
                           progress=False)
             test = evaluate(model, binary_cross_entropy_with_logits, split["test"], binary_accuracy)
-            results[f"{cell}-{depth}"] = {"test_accuracy": test["metric"], "history": history}
+            results[f"{cell}-{depth}"] = {"test_accuracy": test["metric"], "history": history,
+                                          "net": model.layers[cell].net}
             print(f"{cell:>4} x {depth}: test accuracy {test['metric']:.3f} "
                   f"(best epoch {history['best_epoch'] + 1}, {time.time() - start:.0f} s so far)")
     names = {"rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}

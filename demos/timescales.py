@@ -24,8 +24,8 @@ import numpy as np
 from minirnn import StackedRNN
 from minirnn.analysis import (frequency_response, impulse_response, lesion_recurrence,
                               lesion_study)
-from minirnn.plot import (plot_frequency_response, plot_impulse_response,
-                                      plot_lesions)
+from minirnn.plot import (describe_networks, plot_frequency_response, plot_impulse_response,
+                          plot_lesions)
 from minirnn.data.tasks import two_timescale
 from minirnn.layers import Dense
 from minirnn.model import Recurrent, Sequential
@@ -58,10 +58,14 @@ def main(out, epochs=30, hidden=12, seed=0, backend=None):
     print(f"test mse: slow output {slow_mse:.4f}, fast output {fast_mse:.4f} "
           f"(variance of each target ~{np.var(test['y'][..., 0]):.2f})")
 
+    trained = (f"{describe_networks([net])}, a Dense({hidden}, 2) readout; trained {epochs} "
+               f"epochs to split a slow (period {SLOW:g}) plus a fast (period {FAST:g}) sinusoid "
+               f"into its two parts")
     w_slow, w_fast = 2 * np.pi / SLOW, 2 * np.pi / FAST
     freqs = np.unique(np.concatenate([np.geomspace(2 * np.pi / 400, np.pi, 24), [w_slow, w_fast]]))
     response = frequency_response(net, freqs, amplitude=0.1, num_steps=800, transient=400)
-    plot_frequency_response(response, os.path.join(out, "frequency_response.png"))
+    plot_frequency_response(response, os.path.join(out, "frequency_response.png"),
+                            about=f"{trained}; probe amplitude $A = 0.1$")
     i_slow, i_fast = np.searchsorted(freqs, w_slow), np.searchsorted(freqs, w_fast)
     print("\nfrequency response (input amplitude 0.1 around zero input):")
     print("layer  preferred period (gain)  preferred period (transfer)  gain slow/fast  "
@@ -77,14 +81,17 @@ def main(out, epochs=30, hidden=12, seed=0, backend=None):
           f"{verdict}")
 
     impulse = impulse_response(net, t0=20, num_steps=200, magnitude=0.1)
-    plot_impulse_response(impulse, os.path.join(out, "impulse_response.png"))
+    plot_impulse_response(impulse, os.path.join(out, "impulse_response.png"),
+                          about=f"{trained}; kick size 0.1")
     print("\n" + impulse.table())
 
     lesions = {f"layer {l} recurrence": lesion_recurrence(net, l)
                for l in range(1, net.num_layers + 1)}
     study = lesion_study(net, lambda n: float(np.mean(channel_losses(n, head, test))), lesions,
                          impulse={"t0": 20, "num_steps": 200, "magnitude": 0.1})
-    plot_lesions(study, os.path.join(out, "lesions.png"))
+    plot_lesions(study, os.path.join(out, "lesions.png"),
+                 about=r"Lesion 'layer $l$ recurrence': $W_h = 0$ in layer $l$.   Task loss: the "
+                       f"test mean squared error of both outputs.   {trained}")
     print("\nlesions (loss = test mse of both outputs; tau = impulse time constant per layer):")
     print(study.table())
     print("\nper output channel after each lesion (slow mse, fast mse):")

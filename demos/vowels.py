@@ -24,7 +24,7 @@ from minirnn.layers import Dense
 from minirnn.losses import softmax_cross_entropy
 from minirnn.model import Recurrent, Sequential
 from minirnn.optim import Adam
-from minirnn.plot import plot_learning_curves, pyplot, save
+from minirnn.plot import add_note, describe_networks, plot_learning_curves, pyplot, save
 from minirnn.train import EarlyStopping, accuracy, evaluate, fit
 
 SPEAKERS, HIDDEN = 9, [32, 32]
@@ -82,12 +82,23 @@ def build(cell, seed):
     return Sequential([(cell, Recurrent(net)), ("dense", Dense(HIDDEN[-1], SPEAKERS, seed=seed))])
 
 
+def describe_model(models):
+    """What the models of a figure share, for its note."""
+    nets = [model.layers[cell].net for cell, model in models.items()]
+    return (f"Model: recurrent layers ({describe_networks(nets)}, dropout 0.2 between them) "
+            f"$\\to$ Dense({SPEAKERS}) on the state after each utterance's last frame.   Training: "
+            "batches of 32, Adam lr 0.005, gradient norm clipped at 5, early stopping on the "
+            "validation loss")
+
+
 def plot(results, models, split, out_dir):
     plot_learning_curves({name: r["history"] for name, r in results.items()},
-                         out_dir / "learning_curves.png", metric_name="accuracy")
+                         out_dir / "learning_curves.png", metric_name="accuracy",
+                         about=describe_model(models))
     plt = pyplot()
     x, y, mask = split["test"]
-    fig, axes = plt.subplots(len(models), len(HIDDEN), figsize=(4.2 * len(HIDDEN), 4 * len(models)))
+    fig, axes = plt.subplots(len(models), len(HIDDEN), figsize=(4.2 * len(HIDDEN), 4 * len(models)),
+                             layout="constrained")
     for row, (name, model) in enumerate(models.items()):
         _, cache = model.forward(x, mask)
         for l, states in enumerate(cache.final_states[name], start=1):
@@ -96,8 +107,13 @@ def plot(results, models, split, out_dir):
             _, _, axes_t = np.linalg.svd(centred, full_matrices=False)
             projected = centred @ axes_t[:2].T
             ax = axes[row, l - 1]
-            ax.scatter(projected[:, 0], projected[:, 1], c=y, cmap="tab10", s=8)
-            ax.set_title(f"{name} layer {l}: final state, 2 principal axes")
+            points = ax.scatter(projected[:, 0], projected[:, 1], c=y, cmap="tab10", s=8)
+            ax.set(title=f"{name} layer {l}: final state $h$", xlabel="principal axis 1",
+                   ylabel="principal axis 2")
+    fig.legend(*points.legend_elements(), title="speaker", loc="outside right center")
+    add_note(fig, f"Each point: one of the {len(y)} test utterances, its layer's state after the "
+                  "last real frame, on the two principal axes of that layer's states (seed 0).",
+             describe_model(models))
     save(fig, out_dir / "layer_states.png")
 
 

@@ -7,7 +7,9 @@ Each stop says which backend it runs: the tools a learner reads and checks with 
 Jacobians) run the NumPy reference; running and training a network use the Numba kernels. How fast
 either is belongs to benchmarks/, not here.
 """
+import contextlib
 import pathlib
+import sys
 import time
 
 import numpy as np
@@ -70,19 +72,24 @@ def stop_gradient_flow(out_dir):
     """Where the gradient goes: the (layer x time) gradient-flow map, with and without skips
     (numpy backend)."""
     from .jacobians import gradient_flow
-    from .plot import plot_gradient_flow
+    from .plot import describe_networks, plot_gradient_flow
 
     rng = np.random.default_rng(3)
     L, T = 6, 30
     x = rng.standard_normal((8, T, 4))
-    maps = {}
+    maps, nets = {}, []
     for skip in (None, "l-2"):
         net = StackedRNN("rnn", 4, [16] * L, skip=skip, init="orthogonal", seed=0)
+        nets.append(net)
         grid = maps[f"tanh RNN, skip={skip or 'none'}"] = gradient_flow(net, x)
         print(f"  skip={skip or 'none':4s}: ||dLoss/dh^l|| at t = T-1 for layers 1..{L}, loss on "
               f"layer {L}: {np.array2string(grid[:, -1], precision=3)}")
     plot_gradient_flow(maps, out_dir / "gradient_flow.png",
-                       title="log10 ||dLoss/dh_t^l||, unit loss at the top layer at t = T-1")
+                       title=r"$\log_{10}\|\partial\mathcal{L}/\partial h_t^l\|$ for a loss "
+                             r"$\mathcal{L} = v \cdot h_{T-1}^{L}$ at the top layer's last step",
+                       about=(r"$v$: a random unit vector per sequence.   skip=l-2: skip edges "
+                              r"$l-2 \to l$.   " + describe_networks(nets, x.shape)
+                              + r", $x \sim \mathcal{N}(0, 1)$"))
     ratio = maps["tanh RNN, skip=l-2"][0, -1] / maps["tanh RNN, skip=none"][0, -1]
     return f"gradient flow: skip edges raise layer 1's gradient x{ratio:.1f} (gradient_flow.png)"
 
@@ -91,20 +98,25 @@ def stop_vanishing_products(out_dir):
     """Vanishing products: how fast d s_T / d s_t shrinks with the span, per cell (numpy
     backend)."""
     from .jacobians import decay_rate, product_norms, singular_values, step_jacobians
-    from .plot import plot_vanishing_products
+    from .plot import describe_networks, plot_vanishing_products
 
     x = np.random.default_rng(4).standard_normal((8, 60, 4))
-    curves, rates = {}, {}
+    curves, rates, nets = {}, {}, []
     for cell in ("rnn", "lstm", "gru"):
         net = StackedRNN(cell, 4, [32], seed=0, backend="numpy")
+        nets.append(net)
         _, _, cache = net.forward(x)
         jacobians = step_jacobians(net, cache)
         norms = curves[cell] = product_norms(jacobians, layer=1)
         norms["singular_values"] = singular_values(jacobians.temporal[1]["fwd"])
+        norms["state_names"] = net.spec.state_names
         rates[cell] = decay_rate(norms["span"], norms["spectral"])
         print(f"  {cell:4s}: the spectral norm shrinks by x{rates[cell]:.3f} per step "
-              f"(||d s_59 / d s_0|| ~ {np.exp(np.mean(np.log(norms['spectral'][:, -1]))):.1e})")
-    plot_vanishing_products(curves, out_dir / "vanishing_products.png")
+              f"(||d s_59 / d s_-1|| ~ {np.exp(np.mean(np.log(norms['spectral'][:, -1]))):.1e}, "
+              f"s_-1 the initial state)")
+    plot_vanishing_products(curves, out_dir / "vanishing_products.png",
+                            about="one network per cell: " + describe_networks(nets, x.shape)
+                                  + r", $x \sim \mathcal{N}(0, 1)$")
     return ("vanishing products: per-step factor " +
             ", ".join(f"{c} {r:.2f}" for c, r in rates.items()) + " (vanishing_products.png)")
 
@@ -113,20 +125,23 @@ def stop_fibonacci_paths(out_dir):
     """Skip edges l-2 -> l: the gradient paths from layer L to layer 1 number Fibonacci(L) (numpy
     backend)."""
     from .jacobians import count_gradient_paths, path_decomposition
-    from .plot import plot_gradient_paths
+    from .plot import describe_networks, plot_gradient_paths
 
     layers = list(range(1, 21))
     counts = [count_gradient_paths(StackedRNN("rnn", 1, [1] * L, skip="l-2"), L, 1)
               for L in layers]
     print(f"  paths from layer L to layer 1, L = 1..20 (counted on real models): {counts}")
     net = StackedRNN("lstm", 4, [4] * 6, skip="l-2", seed=1, backend="numpy")
-    _, _, cache = net.forward(np.random.default_rng(5).standard_normal((4, 5, 4)))
+    x = np.random.default_rng(5).standard_normal((4, 5, 4))
+    _, _, cache = net.forward(x)
     decomposition = path_decomposition(net, cache, t=2)
     error = np.max(np.abs(decomposition.total - decomposition.full))
     print(f"  6-layer LSTM: the {len(decomposition.paths)} path products sum to the full Jacobian "
           f"d out^6 / d out^1 within {error:.1e}")
     plot_gradient_paths(layers, counts, decomposition.by_length(), out_dir / "fibonacci_paths.png",
-                        full=decomposition.full)
+                        full=decomposition.full,
+                        about="The decomposed network (right), at step $t = 2$: "
+                              + describe_networks([net], x.shape))
     return f"Fibonacci paths: {counts[:10]}...; path sum == Jacobian to {error:.0e}"
 
 
@@ -142,8 +157,10 @@ def stop_timescales(out_dir):
     frequencies = np.geomspace(0.01, np.pi, 20)
     response = frequency_response(net, frequencies, amplitude=1e-3)
     impulse = impulse_response(net, magnitude=1e-3, num_steps=200)
-    plot_frequency_response(response, out_dir / "frequency_response.png")
-    plot_impulse_response(impulse, out_dir / "impulse_response.png")
+    about = (r"Three 1-unit tanh layers $h_t = \tanh(a\, h_{t-1} + in_t)$ with "
+             rf"$a$ = {', '.join(map(str, a))} (layers 1, 2, 3), input amplitude $10^{{-3}}$")
+    plot_frequency_response(response, out_dir / "frequency_response.png", about=about)
+    plot_impulse_response(impulse, out_dir / "impulse_response.png", about=about)
     print(f"  1-unit tanh layers h_t = tanh(a h_(t-1) + in_t) with a = {a}")
     print("  layer  a     transfer at w=pi / w=0.01   impulse tau (a lone layer: -1/ln a)")
     for l, a_l in enumerate(a):
@@ -185,7 +202,7 @@ def stop_training(out_dir):
     from .layers import Dense
     from .model import Recurrent, Sequential
     from .optim import Adam
-    from .plot import plot_learning_curves
+    from .plot import describe_networks, plot_learning_curves
     from .train import fit
 
     train, test = two_timescale(128, T=100, seed=0), two_timescale(32, T=100, seed=1)
@@ -197,7 +214,11 @@ def stop_training(out_dir):
     baseline = float(np.mean((test["y"] - test["y"].mean(axis=(0, 1))) ** 2))
     print(f"  validation mse per epoch: {np.array2string(np.array(history['val_loss']), precision=3)}")
     print(f"  baseline (predict each target's mean): {baseline:.3f}")
-    plot_learning_curves({"2-layer LSTM [16, 16]": history}, out_dir / "learning_curves.png")
+    plot_learning_curves({"2-layer LSTM [16, 16]": history}, out_dir / "learning_curves.png",
+                         about=f"{describe_networks([net])}, a Dense(16, 2) readout; loss: "
+                               f"the mean squared error of the slow and the fast output; "
+                               f"{len(train['x'])} training and {len(test['x'])} validation "
+                               f"sequences of $T = 100$ steps, batches of 16, Adam lr $10^{{-2}}$")
     return (f"training: validation mse {history['val_loss'][0]:.3f} -> {history['val_loss'][-1]:.3f}"
             f" in 15 epochs (baseline {baseline:.3f}; learning_curves.png)")
 
@@ -208,15 +229,21 @@ STOPS = [stop_forward_backward, stop_gradient_check, stop_backends, stop_gradien
 
 
 def run_tour(out_dir="minirnn-tour"):
-    """Run every stop, writing figures under out_dir. Returns the summaries."""
+    """Run every stop, writing figures under out_dir. Returns the summaries.
+
+    The progress bar shares stdout with the stops' printed lines and is drawn only when stdout is
+    a terminal (not in a pipe or a log file); while a stop runs, its lines go through tqdm.write,
+    which lifts the bar, writes the whole line and redraws the bar under it.
+    """
     from tqdm import tqdm
+    from tqdm.contrib import DummyTqdmFile
 
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     summaries = []
-    bar = tqdm(STOPS, desc="minirnn tour", unit="stop")
-    for stop in bar:
-        with tqdm.external_write_mode():  # lift the bar while the stop prints
+    with tqdm(STOPS, desc="minirnn tour", unit="stop", file=sys.stdout, disable=None) as bar, \
+            contextlib.redirect_stdout(DummyTqdmFile(sys.stdout)):
+        for stop in bar:
             print(f"\n== {' '.join(stop.__doc__.split())}")
             start = time.perf_counter()
             summaries.append(stop(out_dir))
