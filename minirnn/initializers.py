@@ -7,6 +7,8 @@ forget-gate bias offset for a cell that has one, the LSTM (Jozefowicz et al. 201
 """
 import numpy as np
 
+from .validation import check_finite_number
+
 INITS = ("uniform", "orthogonal")
 
 
@@ -17,9 +19,12 @@ def orthogonal(n, rng):
 
 
 def init_cell_params(spec, input_size, hidden_size, rng, dtype, init="uniform", forget_bias=0.0):
-    """{param name: array} for one direction of one layer of the cell described by `spec`."""
+    """{param name: array} for one direction of one layer of the cell described by `spec`.
+    forget_bias: a finite number added to the forget gate's bias (a nan there makes every output
+    nan)."""
     if init not in INITS:
         raise ValueError(f"init must be one of {INITS}; got {init!r}")
+    forget_bias = check_finite_number("forget_bias", forget_bias)
     H = hidden_size
     bound = 1.0 / np.sqrt(H)
     params = {name: rng.uniform(-bound, bound, size=shape)

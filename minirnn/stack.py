@@ -32,6 +32,7 @@ at the top, and tells the sequence functions checked=True.
 Parameters live in one flat dict named by where they sit: "layers.2.bwd.Wh". `backward` returns a
 grads dict with exactly the same keys.
 """
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,8 +41,9 @@ from .backends import resolve_backend
 from .cells import get_cell
 from .cells.masking import check_mask, clock_mask, sample_dropout_masks
 from .initializers import init_stack_params
-from .validation import (check_clock_periods, check_dtype, check_gradient, check_rate,
-                         check_sequence, check_sizes, check_states)
+from .validation import (check_clock_periods, check_dtype, check_finite_number, check_gradient,
+                         check_rate, check_sizes, check_states, owned_input, owned_params,
+                         skip_pair)
 
 
 @dataclass
@@ -60,12 +62,19 @@ class StackCache:
     final_states  [{state name: (dirs, N, H_l)}]: each layer's final states, as `forward`
                   returns them.
     backend       the backend that ran the forward pass, and by default runs `backward`.
+    network       a weak reference to the StackedRNN whose forward made it: `backward` refuses
+                  the cache of any other network.
+
+    The cache owns what it holds: x and the parameters are copies taken when the forward ran,
+    and `forward` returns a copy of the top layer's output, so no edit of an array the caller
+    holds (x, net.params, y) changes what `backward` computes.
     """
     outputs: dict
     layers: dict
     dropout: dict
     final_states: list
     backend: str
+    network: weakref.ref
 
 
 def skip_edges(skip, widths):
@@ -81,7 +90,7 @@ def skip_edges(skip, widths):
     elif isinstance(skip, str):
         raise ValueError(f"skip must be None, 'l-2' or a list of (src, dst) pairs; got {skip!r}")
     else:
-        edges = sorted({tuple(int(v) for v in edge) for edge in skip})
+        edges = sorted({skip_pair(edge) for edge in skip})
     for src, dst in edges:
         if not (0 <= src <= dst - 2 and dst <= num_layers):
             raise ValueError(f"skip edge ({src}, {dst}) must satisfy 0 <= src <= dst - 2 and "
@@ -90,6 +99,25 @@ def skip_edges(skip, widths):
             raise ValueError(f"skip edge ({src}, {dst}) adds a width-{widths[src]} output to "
                              f"layer {dst}'s width-{widths[dst - 1]} input; widths must match")
     return edges
+
+
+def check_cache(net, cache):
+    """Refuse a cache that `net.forward` did not make."""
+    if not isinstance(cache, StackCache):
+        raise TypeError(f"cache must be the StackCache that this network's forward returned; "
+                        f"got {type(cache).__name__}")
+    if cache.network() is not net:
+        raise ValueError(f"cache was made by another network's forward, not this one's "
+                         f"({net!r}): call backward on the network that made it")
+    spec = net.spec
+    needed = {"x", "mask", "recurrent_mask", *spec.param_names, *spec.state_names,
+              *(name + "0" for name in spec.state_names)}
+    for l in range(1, net.num_layers + 1):
+        for d in net.directions:
+            missing = needed - set(cache.layers.get(l, {}).get(d, {}))
+            if missing:
+                raise ValueError(f"cache.layers[{l}][{d!r}] lacks {sorted(missing)}: the cache was "
+                                 f"edited after this network's forward made it")
 
 
 class StackedRNN:
@@ -117,6 +145,7 @@ class StackedRNN:
                  clock_periods=None):
         self.spec = get_cell(cell)
         self.input_size, self.hidden_sizes = check_sizes(input_size, hidden_sizes)
+        forget_bias = check_finite_number("forget_bias", forget_bias)
         self.dtype = check_dtype(dtype)
         self.directions = ("fwd", "bwd") if bidirectional else ("fwd",)
         self.return_sequences = bool(return_sequences)
@@ -146,24 +175,25 @@ class StackedRNN:
         Returns y ((N, T, W_L) or (N, W_L)), states (a list over layers of {'h': (dirs, N, H_l)}
         plus the cell's other states, e.g. 'c': each layer's final states) and a StackCache.
         """
-        check_sequence("x", x, self.input_size)
-        x = x.astype(self.dtype, copy=False)
+        x = owned_input(x, self.input_size, self.dtype)
+        params = owned_params(self)
         mask = check_mask(mask, x)
         N, T, _ = x.shape
         initial_states = check_states(self, "initial_states", initial_states, N)
         dropout, recurrent = sample_dropout_masks(self, N, T, rng) if train else ({}, {})
-        cache = StackCache({0: x}, {}, dropout, [], backend or self.backend)
+        cache = StackCache({0: x}, {}, dropout, [], backend or self.backend, weakref.ref(self))
         dropped = {0: x}  # each output times its dropout mask: what the layers reading it get
         for l in range(1, self.num_layers + 1):
             layer_input = add_all(dropped[src] for src in self.layer_sources(l))
             cache.outputs[l], final, cache.layers[l] = layer_forward(
-                self.spec, {d: self.layer_params(l, d) for d in self.directions}, layer_input,
+                self.spec, {d: [params[k] for k in self.param_keys(l, d)] for d in self.directions},
+                layer_input,
                 initial_states[l - 1], clock_mask(mask, self.clock_periods[l - 1], N, T),
                 recurrent.get(l, {}), cache.backend)
             cache.final_states.append(final)
             dropped[l] = cache.outputs[l] * dropout[l] if l in dropout else cache.outputs[l]
         top, H = cache.outputs[self.num_layers], self.hidden_sizes[-1]
-        y = top if self.return_sequences else last_step(top, H, self.bidirectional)
+        y = top.copy() if self.return_sequences else last_step(top, H, self.bidirectional)
         return y, cache.final_states, cache
 
     def backward(self, dy, cache, dstates=None, dlayers=None, return_dinitial=False, backend=None,
@@ -179,6 +209,7 @@ class StackedRNN:
         {l: {state name: (N, T, W_l)}}, the total gradient on every state at every step (both
         directions side by side, forward time), always from the NumPy reference.
         """
+        check_cache(self, cache)
         dout = output_gradients(self, dy, cache, dlayers)
         dfinal = check_states(self, "dstates", dstates, cache.outputs[0].shape[0], partial=True)
         grads, dinitial, totals = {}, [None] * self.num_layers, {}

@@ -25,7 +25,10 @@ import numpy as np
 from .allocator import keep_freed_memory
 from .cells.masking import check_mask
 from .losses import LOSSES
+from .model import LAYER_TYPES
 from .optim import Adam, clip_grad_norm, global_norm
+from .stack import StackedRNN
+from .validation import check_int, shape_str
 
 
 # ---- metrics: (out, target, mask=None) -> float ---------------------------------------------------
@@ -94,7 +97,8 @@ class EarlyStopping:
 
 # ---- helpers ----------------------------------------------------------------------------------------
 def unpack(name, data):
-    """(x, y, mask) from a data tuple (x, y) or (x, y, mask), with matching first axes."""
+    """(x, y, mask) from a data tuple (x, y) or (x, y, mask), with matching first axes and at
+    least one sequence of at least one step."""
     if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
         raise ValueError(f"{name} must be a tuple (x, y) or (x, y, mask); got {type(data).__name__}")
     x, y, mask = (*data, None) if len(data) == 2 else data
@@ -102,7 +106,42 @@ def unpack(name, data):
     if x.ndim < 2 or y.shape[:1] != x.shape[:1]:
         raise ValueError(f"{name}: x must be (N, T) or (N, T, D) and y must have the same N; got "
                          f"x {x.shape} and y {y.shape}")
+    if x.shape[0] == 0 or x.shape[1] == 0:
+        raise ValueError(f"{name} must hold at least one sequence of at least one step; got x of "
+                         f"shape {shape_str(x.shape)}")
     return x, y, check_mask(mask, x, name=f"{name} mask")
+
+
+def check_val(train, val):
+    """val must fit what trains on `train`: x with the same shape past (N, T) (the same D, or
+    token ids for both) and, when its sequences have train's length T, y with the same shape
+    past N, a trailing axis of 1 aside (the losses take targets with or without it). Checked
+    before the first epoch, so a bad val set fails now, not after an epoch of training."""
+    (x, y, _), (val_x, val_y, _) = train, val
+    if val_x.shape[2:] != x.shape[2:]:
+        raise ValueError(f"val x must have shape {shape_str(('N', 'T') + x.shape[2:])} like train "
+                         f"x; got shape {shape_str(val_x.shape)}")
+    if val_x.shape[1] == x.shape[1] and target_shape(val_y) != target_shape(y):
+        raise ValueError(f"val y must have shape {shape_str(('N',) + y.shape[1:])} like train y; "
+                         f"got shape {shape_str(val_y.shape)}")
+
+
+def target_shape(y):
+    """The shape of one target, y.shape[1:], without a trailing axis of 1."""
+    shape = y.shape[1:]
+    return shape[:-1] if shape[-1:] == (1,) else shape
+
+
+def check_model(model):
+    """fit, evaluate and predict take a Sequential: a bare StackedRNN or layer is a TypeError that
+    shows how to wrap it."""
+    if isinstance(model, StackedRNN):
+        raise TypeError("model must be a Sequential; got a bare StackedRNN: wrap it, "
+                        "model = minirnn.Sequential([minirnn.Recurrent(net)]) (add a Dense "
+                        "head if the targets need one)")
+    if isinstance(model, tuple(LAYER_TYPES.values())):
+        raise TypeError(f"model must be a Sequential; got a bare {type(model).__name__} layer: "
+                        f"wrap it, model = minirnn.Sequential([layer])")
 
 
 def resolve(kind, value, table):
@@ -146,6 +185,10 @@ def time_windows(T, length):
 # ---- predict / evaluate -----------------------------------------------------------------------------
 def run(model, x, mask=None, batch_size=256):
     """Forward in evaluation mode over batches. Returns (out, output mask or None)."""
+    check_model(model)
+    batch_size = check_int("batch_size", batch_size)
+    if len(x) == 0:
+        raise ValueError(f"x must hold at least one sequence; got shape {shape_str(x.shape)}")
     outs, masks = [], []
     for idx in batches(len(x), batch_size):
         out, cache = model.forward(x[idx], None if mask is None else mask[idx])
@@ -174,15 +217,18 @@ def evaluate(model, loss, data, metric=None, batch_size=256):
 def fit(model, loss, train, val=None, optimizer=None, epochs=10, batch_size=32, metric=None,
         clip_norm=None, early_stopping=None, restore_best=True, shuffle=True, seed=0,
         truncate_bptt=None, progress=True):
-    """Train `model` (a Sequential; wrap a bare StackedRNN in model.Recurrent) in place.
+    """Train `model` (a Sequential; wrap a bare StackedRNN as Sequential([Recurrent(net)])) in
+    place.
 
     loss: a callable (out, target, mask) -> (loss, dout) or a name in minirnn.losses.LOSSES.
-    train, val: (x, y) or (x, y, mask).  optimizer: default Adam(lr=1e-3).
+    train, val: (x, y) or (x, y, mask), each with at least one sequence; val's x and y must fit
+    the model like train's.  optimizer: default Adam(lr=1e-3).
+    epochs: an int >= 0 (0 returns an empty history).  batch_size: a positive int.
     metric: None, a callable (out, target, mask) -> float, or 'accuracy', 'binary_accuracy', 'mae'.
     clip_norm: None or the max global gradient norm.  early_stopping: None or an EarlyStopping;
     with restore_best the parameters of its best epoch are put back at the end.
     shuffle, seed: the order of the sequences each epoch (and the dropout masks) come from
-    np.random.default_rng(seed).  truncate_bptt: None (full BPTT) or a window length k.
+    np.random.default_rng(seed).  truncate_bptt: None (full BPTT) or a window length k >= 1.
     progress: a tqdm bar per epoch. Before the first step, fit calls
     `allocator.keep_freed_memory()`, a process-wide malloc setting (see allocator.py).
 
@@ -191,8 +237,13 @@ def fit(model, loss, train, val=None, optimizer=None, epochs=10, batch_size=32, 
     "best_epoch", "stopped_epoch" (None if it ran all epochs)}. The train loss and metric of an
     epoch are means over its batches (weighted by batch size), measured while training.
     """
+    check_model(model)
+    epochs, batch_size = check_int("epochs", epochs, minimum=0), check_int("batch_size", batch_size)
+    truncate_bptt = None if truncate_bptt is None else check_int("truncate_bptt", truncate_bptt)
     x, y, mask = unpack("train", train)
     val = None if val is None else unpack("val", val)
+    if val is not None:
+        check_val((x, y, mask), val)
     keep_freed_memory()  # reuse freed blocks: no page faults per step (allocator.py)
     loss_fn = resolve("loss", loss, LOSSES)
     metric_fn = None if metric is None else resolve("metric", metric, METRICS)

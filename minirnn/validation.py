@@ -2,6 +2,8 @@
 
 Shape legend: N batch, T time steps, D input features, L layers, H_l hidden units of layer l.
 """
+import numbers
+
 import numpy as np
 
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -64,18 +66,74 @@ def check_gradient(name, g, shape):
     check_shape(name, g, shape)
 
 
+# ---- numbers and counts -------------------------------------------------------------------------
+def is_int(value):
+    """True for a Python or NumPy integer; False for a bool and for every float, even 4.0."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def check_int(name, value, minimum=1):
+    """value as an int, from an int or a NumPy integer >= minimum. A float is a TypeError, never
+    truncated (not even 4.0); a value below `minimum` is a ValueError."""
+    expected = "a positive int" if minimum == 1 else f"an int >= {minimum}"
+    if not is_int(value):
+        raise TypeError(f"{name} must be {expected}; got {value!r} ({type(value).__name__})")
+    if value < minimum:
+        raise ValueError(f"{name} must be {expected}; got {value!r}")
+    return int(value)
+
+
+def check_positive_ints(name, values, expected):
+    """A list of ints >= 1 from a list, tuple or 1-d array `values`, floats never truncated.
+    `expected` describes the whole argument in the error, e.g. "a list of 2 positive ints"."""
+    items = values.tolist() if isinstance(values, np.ndarray) else values
+    if not isinstance(items, (list, tuple)):
+        raise TypeError(f"{name} must be {expected}; got {values!r} ({type(values).__name__})")
+    for i, value in enumerate(items):
+        if not is_int(value):
+            raise TypeError(f"{name} must be {expected}; got {values!r} ({name}[{i}] is a "
+                            f"{type(value).__name__})")
+        if value < 1:
+            raise ValueError(f"{name} must be {expected}; got {values!r} ({name}[{i}] = {value!r})")
+    return [int(value) for value in items]
+
+
+def check_finite_number(name, value):
+    """A real number (Python or NumPy, not a bool) that is finite, as a float: a TypeError for
+    anything else, a ValueError for nan and inf."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a finite real number; got {value!r} "
+                        f"({type(value).__name__})")
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite real number; got {value!r}")
+    return float(value)
+
+
+def check_rng(rng):
+    """A np.random.Generator from what np.random.default_rng would take here: None (a fresh
+    generator), an int seed >= 0 (the same draws on every call) or a Generator (used as is)."""
+    expected = "None, an int seed >= 0 or a np.random.Generator"
+    if rng is None or isinstance(rng, np.random.Generator):
+        return np.random.default_rng(rng)
+    if not is_int(rng):
+        raise TypeError(f"rng must be {expected}; got {rng!r} ({type(rng).__name__})")
+    if rng < 0:
+        raise ValueError(f"rng must be {expected}; got {rng!r}")
+    return np.random.default_rng(rng)
+
+
 # ---- StackedRNN's arguments ---------------------------------------------------------------------
 def check_sizes(input_size, hidden_sizes):
-    """(D, [H_1, ..., H_L]) as ints, from an int D and an int or a non-empty list of them."""
-    if isinstance(hidden_sizes, (int, np.integer)):
-        hidden_sizes = [hidden_sizes]
-    sizes = [int(h) for h in hidden_sizes]
-    if not sizes or min(sizes) < 1:
-        raise ValueError(f"hidden_sizes must be a non-empty list of positive ints; "
-                         f"got {hidden_sizes!r}")
-    if int(input_size) < 1:
-        raise ValueError(f"input_size must be a positive int; got {input_size!r}")
-    return int(input_size), sizes
+    """(D, [H_1, ..., H_L]) as ints, from an int D and an int or a non-empty list of ints
+    (Python or NumPy integers; floats are refused, never truncated)."""
+    if is_int(hidden_sizes):
+        sizes = [check_int("hidden_sizes", hidden_sizes)]
+    else:
+        expected = "a non-empty list of positive ints"
+        sizes = check_positive_ints("hidden_sizes", hidden_sizes, expected)
+        if not sizes:
+            raise ValueError(f"hidden_sizes must be {expected}; got {hidden_sizes!r}")
+    return check_int("input_size", input_size), sizes
 
 
 def check_rate(name, rate):
@@ -87,11 +145,13 @@ def check_rate(name, rate):
 
 def check_clock_periods(clock_periods, num_layers):
     """[p_1, ..., p_L] positive ints (all 1 for None)."""
-    periods = [1] * num_layers if clock_periods is None else list(clock_periods)
-    if len(periods) != num_layers or min(int(p) for p in periods) < 1:
-        raise ValueError(f"clock_periods must hold {num_layers} positive ints (one per "
-                         f"layer); got {clock_periods!r}")
-    return [int(p) for p in periods]
+    if clock_periods is None:
+        return [1] * num_layers
+    expected = f"None or a list of {num_layers} positive ints (one per layer)"
+    periods = check_positive_ints("clock_periods", clock_periods, expected)
+    if len(periods) != num_layers:
+        raise ValueError(f"clock_periods must be {expected}; got {clock_periods!r}")
+    return periods
 
 
 def check_states(net, name, states, N, partial=False):
@@ -124,3 +184,57 @@ def check_states(net, name, states, N, partial=False):
                                  f"(directions, N, H_{l}); got {shape_str(value.shape)}")
         checked.append({k: v.astype(net.dtype, copy=False) for k, v in layer_states.items()})
     return checked
+
+
+# ---- what a run of StackedRNN owns ------------------------------------------------------------
+def skip_pair(edge):
+    """One explicit skip edge as a (src, dst) pair of ints."""
+    if not (isinstance(edge, (tuple, list)) and len(edge) == 2 and all(map(is_int, edge))):
+        raise ValueError(f"skip must be None, 'l-2' or a list of (src, dst) pairs of layer "
+                         f"numbers (ints); got the entry {edge!r}")
+    return int(edge[0]), int(edge[1])
+
+
+def owned_input(x, input_size, dtype):
+    """x (N, T, input_size) as a new array of `dtype`, checked finite after the conversion (a
+    float64 1e39 is inf in float32)."""
+    check_sequence("x", x, input_size, finite=False)
+    with np.errstate(over="ignore"):  # an overflow is reported below, by name
+        owned = np.array(x, dtype=dtype)
+    if not np.isfinite(owned).all():
+        converted = "" if x.dtype == dtype else f" (after conversion to {np.dtype(dtype).name})"
+        raise ValueError(f"x contains non-finite values (nan or inf){converted}")
+    return owned
+
+
+def owned_params(net):
+    """A copy of net.params for one run, each parameter checked first: a float array of the
+    network's dtype, the shape its cell and layer give it, and finite (a sum per parameter; the
+    element scan only when the sum is not finite)."""
+    widths = [net.input_size] + net.output_widths()
+    owned = {}
+    for l in range(1, net.num_layers + 1):
+        shapes = net.spec.param_shapes(widths[l - 1], net.hidden_sizes[l - 1])
+        for d in net.directions:
+            for key, name in zip(net.param_keys(l, d), net.spec.param_names):
+                owned[key] = checked_param(key, net.params.get(key), shapes[name], net.dtype)
+    return owned
+
+
+def checked_param(key, value, shape, dtype):
+    """A copy of one parameter, after checking what `owned_params` says."""
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"net.params[{key!r}] must be a numpy array of shape {shape}; got "
+                        f"{type(value).__name__}")
+    if value.dtype != dtype:
+        raise TypeError(f"net.params[{key!r}] has dtype {value.dtype}; the network is "
+                        f"{np.dtype(dtype).name} (convert the network with net.astype, or the "
+                        f"parameter with .astype({np.dtype(dtype).name}))")
+    if value.shape != tuple(shape):
+        raise ValueError(f"net.params[{key!r}] has shape {value.shape}; expected {tuple(shape)} "
+                         f"for this layer")
+    with np.errstate(over="ignore"):  # a sum that overflows only sends us to the element scan
+        total = value.sum()
+    if not np.isfinite(total) and not np.isfinite(value).all():
+        raise ValueError(f"net.params[{key!r}] contains non-finite values (nan or inf)")
+    return value.copy()

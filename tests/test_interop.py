@@ -42,15 +42,56 @@ def test_states_layout_round_trip(rng):
 
 
 def test_to_torch_refuses_what_torch_cannot_hold():
-    with pytest.raises(ValueError, match="equal hidden sizes and no skip edges"):
+    with pytest.raises(ValueError, match=r"PyTorch: it has unequal hidden sizes \[4, 2\]"):
         to_torch(StackedRNN("rnn", 3, [4, 2], backend="numpy"))
-    with pytest.raises(ValueError, match="equal hidden sizes and no skip edges"):
+    with pytest.raises(ValueError, match=r"skip edges \[\(1, 3\)\]"):
         to_torch(StackedRNN("rnn", 3, [4, 4, 4], skip="l-2", backend="numpy"))
+    with pytest.raises(ValueError, match=r"clock_periods=\[1, 2\] \(a PyTorch layer updates at "
+                                         r"every step"):
+        to_torch(StackedRNN("lstm", 3, [4, 4], clock_periods=[1, 2], backend="numpy"))
+    with pytest.raises(ValueError, match="recurrent_dropout=0.25 .*no recurrent dropout"):
+        to_torch(StackedRNN("gru", 3, [4, 4], recurrent_dropout=0.25, backend="numpy"))
+    # every reason at once, in one message
+    with pytest.raises(ValueError, match="unequal hidden sizes.*skip edges.*clock_periods"):
+        to_torch(StackedRNN("rnn", 3, [3, 3, 2], skip=[(1, 3)], clock_periods=[1, 1, 4]))
 
 
-def test_from_state_dict_rejects_a_foreign_dict():
-    with pytest.raises(ValueError, match="state_dict must hold weight_ih_l0"):
-        from_state_dict({"weight": np.zeros((2, 2))}, "rnn")
+def test_to_torch_takes_what_torch_can_hold():
+    # all periods 1 is no clock; dropout between layers is torch's own `dropout`
+    net = StackedRNN("lstm", 3, [4, 4], clock_periods=[1, 1], dropout=0.5, backend="numpy")
+    assert set(to_torch(net)) == set(to_torch(StackedRNN("lstm", 3, [4, 4])))
+
+
+def test_from_state_dict_names_missing_extra_and_misshapen_keys():
+    state_dict = to_torch(StackedRNN("lstm", 3, [4, 4], bidirectional=True, backend="numpy"))
+    without = {k: v for k, v in state_dict.items() if k != "weight_hh_l0"}
+    with pytest.raises(ValueError, match=r"missing \['weight_hh_l0'\].*holds exactly "
+                                         r"\['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0'"):
+        from_state_dict(without, "lstm")
+    without_bias = {k: v for k, v in state_dict.items() if k != "bias_hh_l1_reverse"}
+    with pytest.raises(ValueError, match=r"missing \['bias_hh_l1_reverse'\]"):
+        from_state_dict(without_bias, "lstm")
+    with pytest.raises(ValueError, match=r"unexpected keys \['weight_hr_l0'\]"):
+        from_state_dict({**state_dict, "weight_hr_l0": np.zeros((4, 4))}, "lstm")
+    misshapen = {**state_dict, "weight_hh_l1": np.zeros((16, 5))}
+    with pytest.raises(ValueError, match=r"state_dict\['weight_hh_l1'\] has shape \(16, 5\); "
+                                         r"expected \(16, 4\)"):
+        from_state_dict(misshapen, "lstm")
+    with pytest.raises(ValueError, match=r"weight_hh_l0'\] has shape \(16, 4\); expected "
+                                         r"\(16, 16\) for the input size 3 and hidden size 16"):
+        from_state_dict(state_dict, "rnn")  # an LSTM's 4H = 16 rows read as a tanh RNN's H
+    with pytest.raises(ValueError, match=r"weight_ih_l0'\] must be a \(3H, D\) matrix .*"
+                                         r"got shape \(16, 3\)"):
+        from_state_dict(state_dict, "gru")  # 16 rows are no GRU's 3H
+    with pytest.raises(ValueError, match=r"weight_ih_l0'\] must be a \(4H, D\) matrix"):
+        from_state_dict({**state_dict, "weight_ih_l0": np.zeros(16)}, "lstm")
+
+
+def test_from_state_dict_without_biases_is_a_bias_free_module():
+    state_dict = {k: v for k, v in to_torch(StackedRNN("rnn", 2, [3])).items()
+                  if k.startswith("weight_")}
+    net = from_state_dict(state_dict, "rnn", dropout=0.3)
+    assert not net.params["layers.1.fwd.b"].any() and net.dropout == 0.3
 
 
 @pytest.mark.torch
@@ -91,3 +132,34 @@ def test_from_torch_rejects_unsupported_modules():
         from_torch(torch.nn.LSTM(3, 4, proj_size=2))
     with pytest.raises(ValueError, match="got Linear"):
         from_torch(torch.nn.Linear(3, 4))
+
+
+@pytest.mark.torch
+def test_dropout_crosses_over_both_ways():
+    torch = pytest.importorskip("torch")
+    from minirnn.interop import from_torch, to_torch_module
+
+    net = from_torch(torch.nn.LSTM(3, 4, num_layers=2, dropout=0.5), backend="numpy")
+    assert net.dropout == 0.5 and net.recurrent_dropout == 0.0
+    assert to_torch_module(net).dropout == 0.5
+    assert from_torch(torch.nn.GRU(3, 4), backend="numpy").dropout == 0.0
+    # one layer drops nothing in either library; torch is not asked to (it would warn)
+    assert to_torch_module(StackedRNN("gru", 3, [4], dropout=0.5)).dropout == 0.0
+
+
+@pytest.mark.torch
+def test_to_torch_module_refuses_a_clocked_stack(rng):
+    torch = pytest.importorskip("torch")
+    from minirnn.interop import to_torch_module
+
+    net = StackedRNN("lstm", 3, [4, 4], clock_periods=[1, 3], backend="numpy")
+    with pytest.raises(ValueError, match=r"cannot export this StackedRNN to PyTorch: it has "
+                                         r"clock_periods=\[1, 3\]"):
+        to_torch_module(net)
+    # why: the same weights in a torch module compute another function
+    clockless = StackedRNN("lstm", 3, [4, 4], backend="numpy")
+    clockless.params = {k: v.copy() for k, v in net.params.items()}
+    x = rng.standard_normal((2, 6, 3))
+    y_torch = to_torch_module(clockless)(torch.from_numpy(x))[0].detach().numpy()
+    np.testing.assert_allclose(clockless.forward(x)[0], y_torch, atol=1e-12)
+    assert np.abs(net.forward(x)[0] - y_torch).max() > 1e-3

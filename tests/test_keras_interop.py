@@ -154,3 +154,48 @@ def test_keras_errors():
         load_keras_weights(StackedRNN("rnn", 2, [2, 2, 2], skip="l-2"), [])
     with pytest.raises(ValueError, match="cell"):
         from_keras("transformer", [])
+
+
+def test_to_keras_refuses_what_keras_layers_cannot_express():
+    with pytest.raises(ValueError, match=r"export this StackedRNN to Keras: it has "
+                                         r"clock_periods=\[2, 1\] \(a Keras layer updates"):
+        to_keras(StackedRNN("lstm", 2, [3, 3], clock_periods=[2, 1]))
+    with pytest.raises(ValueError, match=r"skip edges \[\(0, 2\)\]"):
+        to_keras(StackedRNN("rnn", 2, [2, 2], skip=[(0, 2)]))
+    for cell in ("lstm", "gru"):
+        with pytest.raises(ValueError, match=f"recurrent_dropout=0.2 in a {cell} .*one mask per "
+                                             f"gate block"):
+            to_keras(StackedRNN(cell, 2, [3, 3], recurrent_dropout=0.2))
+    clocked = Sequential([("embed", Embedding(5, 2)),
+                          ("rnn", Recurrent(StackedRNN("gru", 2, [3], clock_periods=[4])))])
+    with pytest.raises(ValueError, match=r"the StackedRNN of layer 'rnn' to Keras: it has "
+                                         r"clock_periods=\[4\]"):
+        to_keras(clocked)
+    with pytest.raises(ValueError, match=r"load Keras weights into the StackedRNN of layer 'rnn': "
+                                         r"it has clock_periods=\[4\]"):
+        load_keras_weights(clocked, to_keras(Sequential([Embedding(5, 2), Recurrent(
+            StackedRNN("gru", 2, [3]))])))
+
+
+def test_to_keras_takes_what_keras_layers_express():
+    # unequal widths, periods of 1, dropout between layers (a keras Dropout layer) and a
+    # SimpleRNN's recurrent dropout (one mask on h_{t-1}, as here) all export
+    net = StackedRNN("rnn", 2, [4, 3], clock_periods=[1, 1], dropout=0.5, recurrent_dropout=0.3)
+    weights = to_keras(net)
+    assert [w.shape for w in weights] == [(2, 4), (4, 4), (4,), (4, 3), (3, 3), (3,)]
+    copy = from_keras("rnn", weights)
+    for name, p in net.params.items():
+        np.testing.assert_array_equal(copy.params[name], p)
+
+
+def test_a_clocked_layer_is_another_function_than_the_keras_layer():
+    # why to_keras refuses clocks: the Keras equations on the same weights differ
+    rng = np.random.default_rng(5)
+    weights = random_keras_weights("lstm", 2, 3, rng)
+    x = rng.standard_normal((2, 6, 2))
+    keras = keras_layer("lstm", x, *weights)
+    plain = load_keras_weights(StackedRNN("lstm", 2, [3], backend="numpy"), weights)
+    np.testing.assert_allclose(plain.forward(x)[0], keras, rtol=1e-12, atol=1e-12)
+    clocked = StackedRNN("lstm", 2, [3], clock_periods=[2], backend="numpy")
+    clocked.params = {k: v.copy() for k, v in plain.params.items()}
+    assert np.abs(clocked.forward(x)[0] - keras).max() > 1e-3

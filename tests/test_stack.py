@@ -243,7 +243,9 @@ def test_the_cache_holds_what_its_docstring_says(rng):
     net = StackedRNN("lstm", 2, [3, 4], bidirectional=True, backend="numpy", seed=1)
     x = rng.standard_normal((2, 5, 2))
     y, states, cache = net.forward(x)
-    assert cache.outputs[0] is x and list(cache.outputs) == [0, 1, 2]
+    assert list(cache.outputs) == [0, 1, 2] and cache.network() is net
+    np.testing.assert_array_equal(cache.outputs[0], x)
+    assert not np.shares_memory(cache.outputs[0], x)  # the cache owns a copy
     assert cache.final_states is states and cache.backend == "numpy" and cache.dropout == {}
     assert list(cache.layers[2]) == ["fwd", "bwd"]
     bwd = cache.layers[2]["bwd"]  # ran on reversed time; run_order turns it back

@@ -188,3 +188,72 @@ def test_fit_on_padded_batches_ignores_the_padding():
         results.append((history["val_loss"], model.params["head.W"].copy()))
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-10)
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-10)
+
+
+def test_fit_refuses_empty_data_and_bad_counts():
+    x, y = sum_task(N=8)
+    model = regression_model()
+    with pytest.raises(ValueError, match=r"train must hold at least one sequence of at least one "
+                                         r"step; got x of shape \(0, 6, 2\)"):
+        fit(model, "mse", (x[:0], y[:0]), progress=False)
+    with pytest.raises(ValueError, match=r"train must hold at least one .*shape \(8, 0, 2\)"):
+        fit(model, "mse", (x[:, :0], y), progress=False)
+    with pytest.raises(ValueError, match="batch_size must be a positive int; got 0"):
+        fit(model, "mse", (x, y), batch_size=0, progress=False)
+    with pytest.raises(ValueError, match="batch_size must be a positive int; got -1"):
+        fit(model, "mse", (x, y), batch_size=-1, progress=False)
+    with pytest.raises(TypeError, match=r"batch_size must be a positive int; got 4.0 \(float\)"):
+        fit(model, "mse", (x, y), batch_size=4.0, progress=False)
+    with pytest.raises(ValueError, match="truncate_bptt must be a positive int; got 0"):
+        fit(model, "mse", (x, np.zeros((8, 6, 1))), truncate_bptt=0, progress=False)
+    with pytest.raises(ValueError, match="epochs must be an int >= 0; got -1"):
+        fit(model, "mse", (x, y), epochs=-1, progress=False)
+    before = params_copy(model)
+    history = fit(model, "mse", (x, y), epochs=0, progress=False)  # allowed: trains nothing
+    assert history["train_loss"] == [] and history["stopped_epoch"] is None
+    for name, p in model.params.items():
+        np.testing.assert_array_equal(p, before[name])
+    with pytest.raises(ValueError, match="batch_size must be a positive int; got 0"):
+        predict(model, x, batch_size=0)
+    with pytest.raises(ValueError, match=r"x must hold at least one sequence; got shape \(0, 6, 2\)"):
+        predict(model, x[:0])
+
+
+def test_fit_shows_how_to_wrap_a_bare_network_or_layer():
+    x, y = sum_task(N=8)
+    net = StackedRNN("gru", 2, [3], return_sequences=False, backend="numpy")
+    wrap = r"model must be a Sequential; got a bare StackedRNN: wrap it, " \
+           r"model = minirnn.Sequential\(\[minirnn.Recurrent\(net\)\]\)"
+    with pytest.raises(TypeError, match=wrap):
+        fit(net, "mse", (x, y), progress=False)
+    with pytest.raises(TypeError, match=wrap):
+        evaluate(net, "mse", (x, y))
+    with pytest.raises(TypeError, match=r"got a bare Recurrent layer: wrap it, "
+                                        r"model = minirnn.Sequential\(\[layer\]\)"):
+        fit(Recurrent(net), "mse", (x, y), progress=False)
+    # the fix the message shows
+    history = fit(Sequential([Recurrent(net)]), "mse", (x, np.tile(y, 3)), epochs=1,
+                  progress=False)
+    assert len(history["train_loss"]) == 1
+
+
+def test_fit_checks_val_against_train_before_training():
+    x, y = sum_task(N=8)
+    model = regression_model()
+    before = params_copy(model)
+    with pytest.raises(ValueError, match=r"val x must have shape \(N, T, 2\) like train x; "
+                                         r"got shape \(8, 6, 1\)"):
+        fit(model, "mse", (x, y), (x[..., :1], y), progress=False)
+    with pytest.raises(ValueError, match=r"val y must have shape \(N, 1\) like train y; "
+                                         r"got shape \(8, 3\)"):
+        fit(model, "mse", (x, y), (x, np.zeros((8, 3))), progress=False)
+    with pytest.raises(ValueError, match=r"val: x must be .* and y must have the same N"):
+        fit(model, "mse", (x, y), (x, y[:3]), progress=False)
+    with pytest.raises(ValueError, match=r"val must hold at least one sequence"):
+        fit(model, "mse", (x, y), (x[:0], y[:0]), progress=False)
+    for name, p in model.params.items():  # every refusal came before the first step
+        np.testing.assert_array_equal(p, before[name])
+    # what the losses accept stays accepted: y without its trailing 1, shorter val sequences
+    history = fit(model, "mse", (x, y), (x, y[:, 0]), epochs=1, progress=False)
+    history_short = fit(model, "mse", (x, y), (x[:, :3], y), epochs=1, progress=False)
+    assert len(history["val_loss"]) == len(history_short["val_loss"]) == 1

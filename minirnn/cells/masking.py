@@ -12,7 +12,7 @@ the updated rows go through the step's backward, the carried rows straight to h_
 """
 import numpy as np
 
-from ..validation import check_float_array, check_shape
+from ..validation import check_float_array, check_rng, check_shape
 
 
 def check_mask(mask, x, name="mask"):
@@ -86,8 +86,9 @@ def inverted_dropout(rng, shape, rate, dtype):
 def sample_dropout_masks(net, N, T, rng=None):
     """The random masks of one training run of the StackedRNN `net` on N sequences of T steps:
     ({l: (N, T, W_l)} for every layer but the top, {l: {direction: (N, H_l)}} recurrent masks),
-    each {} when its rate is 0. rng: a numpy Generator, or None for a fresh one."""
-    rng = np.random.default_rng() if rng is None else rng
+    each {} when its rate is 0. rng: None (a fresh generator), an int seed (the same masks every
+    time) or a np.random.Generator, as np.random.default_rng takes them."""
+    rng = check_rng(rng)
     dropout, recurrent = {}, {}
     if net.dropout > 0:
         for l, width in enumerate(net.output_widths()[:-1], start=1):

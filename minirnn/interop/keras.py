@@ -26,6 +26,25 @@ Exporting folds the r and z biases into the input row and leaves zeros in their 
 (the same function; Keras' own split of a folded sum cannot be recovered). A Bidirectional Keras
 layer lists the forward layer's weights, then the backward layer's, like minirnn's fwd, bwd.
 Embedding ([embeddings (V, E)]) and Dense ([kernel (D, K), bias (K,)]) are copied as they are.
+
+What the weights do not carry, and how it maps (the Keras model is built by the caller):
+- widths may differ from layer to layer, as in any Keras stack.
+- `dropout` (inverted, a fresh mask per element and step on every layer's output but the top one)
+  is a keras.layers.Dropout(rate) between the recurrent layers, not the layers' own `dropout=`
+  (a mask on each layer's input, the data x included, the same at every step).
+- `recurrent_dropout` (one mask per sequence on h_{t-1} where it enters the recurrent product) is
+  SimpleRNN's `recurrent_dropout`. Keras' LSTM and GRU (Keras >= 3.8, and Keras 2 with
+  implementation=1) draw one mask per gate block instead of one shared by all gates, so an LSTM
+  or GRU with recurrent dropout would train differently there: to_keras refuses it.
+- skip edges and clocks have no Keras layer: to_keras and load_keras_weights refuse them
+  (limits.py).
+- an Embedding's padding_idx (a row that never receives gradient) has no Keras counterpart; its
+  weights go across as they are.
+- masks are per call, not part of the model. minirnn's `mask` carries the state over padded steps
+  and starts a reverse direction at each sequence's true end, as Keras' masking (mask_zero=True
+  on the Embedding, or a Masking layer) does: the final states and the outputs at the real steps
+  agree. At padded positions a Keras layer repeats its last output (minirnn's forward direction
+  does too) and a Bidirectional layer outputs zeros.
 """
 import numpy as np
 
@@ -34,6 +53,7 @@ from ..layers import Embedding
 from ..model import Recurrent, Sequential
 from ..stack import StackedRNN
 from .biases import fold_biases, unfold_biases
+from .limits import refuse, wiring_limits
 
 
 def keras_spec(cell):
@@ -115,9 +135,8 @@ def load_keras_weights(model, weights):
     new = {}
     for prefix, layer in layers_of(model):
         if isinstance(layer, StackedRNN):
-            if layer.skip_edges:
-                raise ValueError("Keras stacks have no skip edges; this StackedRNN has "
-                                 f"{layer.skip_edges}")
+            refuse(f"load Keras weights into {net_name(prefix)}",
+                   wiring_limits(layer, "Keras"))
             for l, d in recurrent_slots(layer):
                 arrays = take(weights, 3, f"{prefix}layer {l} ({d})")
                 for name, value in layer_from_keras(layer.cell, *arrays).items():
@@ -140,10 +159,12 @@ def load_keras_weights(model, weights):
 
 
 def to_keras(model):
-    """The list of arrays a Keras model of the same architecture takes in set_weights()."""
+    """The list of arrays a Keras model of the same architecture takes in set_weights(). A
+    StackedRNN Keras cannot express (check_keras_expressible) is refused."""
     weights = []
     for prefix, layer in layers_of(model):
         if isinstance(layer, StackedRNN):
+            check_keras_expressible(layer, prefix)
             for l, d in recurrent_slots(layer):
                 params = {k: layer.params[f"layers.{l}.{d}.{k}"] for k in layer.spec.param_names}
                 weights += layer_to_keras(layer.cell, params)
@@ -152,6 +173,25 @@ def to_keras(model):
         else:
             weights += [layer.params["W"].copy(), layer.params["b"].copy()]
     return weights
+
+
+def check_keras_expressible(net, prefix=""):
+    """A ValueError naming each feature of `net` that stacked Keras layers have no counterpart
+    for: skip edges, clocks, and recurrent dropout in a cell of several gate blocks."""
+    keras_spec(net.cell)
+    reasons = wiring_limits(net, "Keras")
+    if net.recurrent_dropout and net.spec.gates > 1:
+        reasons.append(f"recurrent_dropout={net.recurrent_dropout} in a {net.cell} (Keras' LSTM "
+                       f"and GRU drop h_(t-1) with one mask per gate block, minirnn with one mask "
+                       f"shared by all {net.spec.gates}, so the model would train differently; "
+                       f"to export for inference, copy the weights into a StackedRNN with "
+                       f"recurrent_dropout=0)")
+    refuse(f"export {net_name(prefix)} to Keras", reasons)
+
+
+def net_name(prefix):
+    """How messages name the StackedRNN at parameter-name prefix "" or "<layer name>."."""
+    return f"the StackedRNN of layer {prefix[:-1]!r}" if prefix else "this StackedRNN"
 
 
 def layers_of(model):
