@@ -42,8 +42,8 @@ from .cells import get_cell
 from .cells.masking import check_mask, clock_mask, sample_dropout_masks
 from .initializers import init_stack_params
 from .validation import (check_clock_periods, check_dtype, check_finite_number, check_gradient,
-                         check_rate, check_sizes, check_states, owned_input, owned_params,
-                         skip_pair)
+                         check_finite_params, check_rate, check_sizes, check_states,
+                         owned_input, owned_params, skip_pair)
 
 
 @dataclass
@@ -64,6 +64,8 @@ class StackCache:
     backend       the backend that ran the forward pass, and by default runs `backward`.
     network       a weak reference to the StackedRNN whose forward made it: `backward` refuses
                   the cache of any other network.
+    params        {key: array}: the copies of the parameters this run used (the cell caches
+                  hold the same arrays).
 
     The cache owns what it holds: x and the parameters are copies taken when the forward ran,
     and `forward` returns a copy of the top layer's output, so no edit of an array the caller
@@ -75,6 +77,7 @@ class StackCache:
     final_states: list
     backend: str
     network: weakref.ref
+    params: dict
 
 
 def skip_edges(skip, widths):
@@ -163,6 +166,7 @@ class StackedRNN:
                        "recurrent_dropout": self.recurrent_dropout,
                        "clock_periods": None if clock_periods is None else self.clock_periods}
         self.params = init_stack_params(self, seed, init, forget_bias)
+        self.param_shapes = {key: value.shape for key, value in self.params.items()}
 
     # ---- forward and backward -----------------------------------------------------------------
     def forward(self, x, initial_states=None, mask=None, backend=None, train=False, rng=None):
@@ -181,18 +185,20 @@ class StackedRNN:
         N, T, _ = x.shape
         initial_states = check_states(self, "initial_states", initial_states, N)
         dropout, recurrent = sample_dropout_masks(self, N, T, rng) if train else ({}, {})
-        cache = StackCache({0: x}, {}, dropout, [], backend or self.backend, weakref.ref(self))
+        cache = StackCache({0: x}, {}, dropout, [], backend or self.backend, weakref.ref(self),
+                           params)
         dropped = {0: x}  # each output times its dropout mask: what the layers reading it get
         for l in range(1, self.num_layers + 1):
             layer_input = add_all(dropped[src] for src in self.layer_sources(l))
+            layer_params = {d: [params[k] for k in self.param_keys(l, d)] for d in self.directions}
             cache.outputs[l], final, cache.layers[l] = layer_forward(
-                self.spec, {d: [params[k] for k in self.param_keys(l, d)] for d in self.directions},
-                layer_input,
-                initial_states[l - 1], clock_mask(mask, self.clock_periods[l - 1], N, T),
-                recurrent.get(l, {}), cache.backend)
+                self.spec, layer_params, layer_input, initial_states[l - 1],
+                clock_mask(mask, self.clock_periods[l - 1], N, T), recurrent.get(l, {}),
+                cache.backend)
             cache.final_states.append(final)
             dropped[l] = cache.outputs[l] * dropout[l] if l in dropout else cache.outputs[l]
         top, H = cache.outputs[self.num_layers], self.hidden_sizes[-1]
+        check_finite_params(params, top, "y")
         y = top.copy() if self.return_sequences else last_step(top, H, self.bidirectional)
         return y, cache.final_states, cache
 
@@ -221,6 +227,7 @@ class StackedRNN:
                 pass_down(self.layer_sources(l), dinput, cache.dropout, dout)
             for d, values in dparams.items():  # one cell call per parameter: assigned, not added
                 grads.update(zip(self.param_keys(l, d), values))
+        check_finite_params(cache.params, dout[0], "dx")
         results = (dout[0], {k: grads[k] for k in self.params})
         results += (dinitial,) if return_dinitial else ()
         return results + ((totals,) if return_state_gradients else ())

@@ -208,21 +208,20 @@ def owned_input(x, input_size, dtype):
 
 
 def owned_params(net):
-    """A copy of net.params for one run, each parameter checked first: a float array of the
-    network's dtype, the shape its cell and layer give it, and finite (a sum per parameter; the
-    element scan only when the sum is not finite)."""
-    widths = [net.input_size] + net.output_widths()
+    """A copy of net.params for one run. Each parameter must be a numpy array of the network's
+    dtype and of the shape it had when the network was built (`net.param_shapes`); the checks
+    that name what is wrong run only when that fast test fails."""
     owned = {}
-    for l in range(1, net.num_layers + 1):
-        shapes = net.spec.param_shapes(widths[l - 1], net.hidden_sizes[l - 1])
-        for d in net.directions:
-            for key, name in zip(net.param_keys(l, d), net.spec.param_names):
-                owned[key] = checked_param(key, net.params.get(key), shapes[name], net.dtype)
+    for key, shape in net.param_shapes.items():
+        value = net.params.get(key)
+        if not (type(value) is np.ndarray and value.dtype == net.dtype and value.shape == shape):
+            check_param(key, value, shape, net.dtype)
+        owned[key] = value.copy()
     return owned
 
 
-def checked_param(key, value, shape, dtype):
-    """A copy of one parameter, after checking what `owned_params` says."""
+def check_param(key, value, shape, dtype):
+    """The error that names what is wrong with parameter `key`."""
     if not isinstance(value, np.ndarray):
         raise TypeError(f"net.params[{key!r}] must be a numpy array of shape {shape}; got "
                         f"{type(value).__name__}")
@@ -230,11 +229,18 @@ def checked_param(key, value, shape, dtype):
         raise TypeError(f"net.params[{key!r}] has dtype {value.dtype}; the network is "
                         f"{np.dtype(dtype).name} (convert the network with net.astype, or the "
                         f"parameter with .astype({np.dtype(dtype).name}))")
-    if value.shape != tuple(shape):
-        raise ValueError(f"net.params[{key!r}] has shape {value.shape}; expected {tuple(shape)} "
+    if value.shape != shape:
+        raise ValueError(f"net.params[{key!r}] has shape {value.shape}; expected {shape} "
                          f"for this layer")
-    with np.errstate(over="ignore"):  # a sum that overflows only sends us to the element scan
-        total = value.sum()
-    if not np.isfinite(total) and not np.isfinite(value).all():
-        raise ValueError(f"net.params[{key!r}] contains non-finite values (nan or inf)")
-    return value.copy()
+
+
+def check_finite_params(params, result, name):
+    """Name a non-finite parameter when a run's `result` (y, or dx) is not finite: the scan of
+    every parameter runs only then. A NaN parameter makes y NaN; an infinite one can leave y
+    finite (tanh saturates) and makes the gradients NaN."""
+    if np.isfinite(result).all():
+        return
+    bad = [key for key, value in params.items() if not np.isfinite(value).all()]
+    if bad:
+        raise ValueError(f"net.params[{bad[0]!r}] contains non-finite values (nan or inf), so "
+                         f"{name} does too")

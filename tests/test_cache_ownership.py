@@ -70,6 +70,7 @@ def test_a_cache_from_another_network_is_refused(rng):
         a.backward(dy, a_cache)
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered")  # the inf parameter's NaN
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_parameters_are_checked_once_per_forward_and_named(backend, rng):
     x = rng.standard_normal((2, 4, 3))
@@ -80,8 +81,15 @@ def test_parameters_are_checked_once_per_forward_and_named(backend, rng):
         net.forward(x)
     net = StackedRNN("lstm", 3, [4, 4], backend=backend)
     net.params["layers.1.fwd.Wh"][1, 2] = np.nan
-    with pytest.raises(ValueError, match=r"net.params\['layers.1.fwd.Wh'\] contains non-finite"):
+    with pytest.raises(ValueError, match=r"net.params\['layers.1.fwd.Wh'\] contains non-finite "
+                                         r"values \(nan or inf\), so y does too"):
         net.forward(x)
+    net = StackedRNN("lstm", 3, [4, 4], backend=backend)
+    net.params["layers.2.fwd.Wx"][0, 0] = np.inf  # y stays finite: sigmoid and tanh saturate
+    y, _, cache = net.forward(x)
+    with pytest.raises(ValueError, match=r"net.params\['layers.2.fwd.Wx'\] contains non-finite "
+                                         r"values \(nan or inf\), so dx does too"):
+        net.backward(np.ones_like(y), cache)
     net = StackedRNN("lstm", 3, [4, 4], backend=backend)
     net.params["layers.1.fwd.Wx"] = "weights"
     with pytest.raises(TypeError, match=r"net.params\['layers.1.fwd.Wx'\] must be a numpy array"):
