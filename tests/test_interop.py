@@ -163,3 +163,26 @@ def test_to_torch_module_refuses_a_clocked_stack(rng):
     y_torch = to_torch_module(clockless)(torch.from_numpy(x))[0].detach().numpy()
     np.testing.assert_allclose(clockless.forward(x)[0], y_torch, atol=1e-12)
     assert np.abs(net.forward(x)[0] - y_torch).max() > 1e-3
+
+
+def test_from_state_dict_takes_the_weights_dtype(rng):
+    """float32 weights give a float32 network unless dtype= says otherwise (a side-by-side
+    comparison with a float32 torch module is float32 on both sides)."""
+    state_dict = to_torch(StackedRNN("gru", 3, [4], seed=1))
+    single = {k: v.astype(np.float32) for k, v in state_dict.items()}
+    assert from_state_dict(single, "gru").dtype == np.float32
+    assert from_state_dict(state_dict, "gru").dtype == np.float64
+    assert from_state_dict(single, "gru", dtype=np.float64).dtype == np.float64
+    half = {k: v.astype(np.float16) for k, v in state_dict.items()}
+    assert from_state_dict(half, "gru").dtype == np.float64
+
+
+@pytest.mark.torch
+def test_from_torch_takes_the_modules_dtype():
+    torch = pytest.importorskip("torch")
+    from minirnn.interop import from_torch
+
+    assert from_torch(torch.nn.LSTM(3, 4)).dtype == np.float32
+    assert from_torch(torch.nn.LSTM(3, 4).double()).dtype == np.float64
+    net = from_torch(torch.nn.LSTM(3, 4), dtype=np.float64)
+    assert net.dtype == np.float64 and net.params["layers.1.fwd.Wx"].dtype == np.float64

@@ -37,9 +37,10 @@ def torch_cell(mode):
     return next((spec.name for spec in CELLS.values() if spec.torch_mode == mode), None)
 
 
-def from_torch(module, dtype=np.float64, return_sequences=True, backend=None):
+def from_torch(module, dtype=None, return_sequences=True, backend=None):
     """A StackedRNN with the weights and the `dropout` of a `torch.nn.RNN` (tanh), `nn.LSTM` or
-    `nn.GRU` (any num_layers, bidirectional or not, batch_first or not)."""
+    `nn.GRU` (any num_layers, bidirectional or not, batch_first or not). dtype: None (the
+    module's: float32 for a float32 module, float64 for a double one) or float32/float64."""
     mode = getattr(module, "mode", None)
     cell = torch_cell(mode)
     if cell is None:
@@ -47,21 +48,27 @@ def from_torch(module, dtype=np.float64, return_sequences=True, backend=None):
                          f"nn.GRU; got {type(module).__name__} with mode {mode!r}")
     if getattr(module, "proj_size", 0):
         raise ValueError(f"LSTMs with projections (proj_size={module.proj_size}) are not supported")
-    state_dict = {k: v.detach().cpu().double().numpy() for k, v in module.state_dict().items()}
+    state_dict = {k: v.detach().cpu().numpy() for k, v in module.state_dict().items()}
     return from_state_dict(state_dict, cell, dtype=dtype, return_sequences=return_sequences,
                            backend=backend, dropout=module.dropout)
 
 
-def from_state_dict(state_dict, cell, dtype=np.float64, return_sequences=True, backend=None,
+def from_state_dict(state_dict, cell, dtype=None, return_sequences=True, backend=None,
                     dropout=0.0):
     """A StackedRNN from a PyTorch RNN/LSTM/GRU state_dict (tensors or arrays); the sizes,
     number of layers and directions are read off the weight shapes and names, and every key
-    and shape is checked against them. dropout: the torch module's (the same semantics)."""
+    and shape is checked against them. dtype: None (the weights': float32 stays float32, any
+    other float becomes float64) or float32/float64. dropout: the torch module's (the same
+    semantics)."""
     spec = get_cell(cell)
     if spec.torch_mode is None:
         raise ValueError(f"cell {cell!r} has no PyTorch module (its CellSpec has no torch_mode)")
-    arrays = {k: np.asarray(v.detach().cpu() if hasattr(v, "detach") else v, dtype=np.float64)
-              for k, v in state_dict.items()}
+    originals = {k: np.asarray(v.detach().cpu() if hasattr(v, "detach") else v)
+                 for k, v in state_dict.items()}
+    if dtype is None:
+        weights = originals.get("weight_ih_l0")
+        dtype = np.float32 if getattr(weights, "dtype", None) == np.float32 else np.float64
+    arrays = {k: v.astype(np.float64) for k, v in originals.items()}
     layers = sorted({int(m.group(1)) for k in arrays if (m := re.fullmatch(r"weight_ih_l(\d+)", k))})
     if not layers or layers != list(range(len(layers))):
         raise ValueError(f"state_dict must hold weight_ih_l0, weight_ih_l1, ...; "
