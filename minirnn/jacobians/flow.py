@@ -17,6 +17,13 @@ Jacobian (`output_jacobian`, seeded with the identity). It needs no Jacobian of 
 (the products are never formed), and it returns what `StackedRNN.backward` keeps to itself:
 dLoss/ds_t^l at every layer and step, the total derivative with respect to that state, through
 every later step and every layer above.
+
+"Total" here is with respect to the state pair s_t = (h_t, c_t) as a whole: the c rows of g_t are
+dLoss/dc_t with h_t held fixed, the part that comes from step t+1 (J's dnext_h/dprev_c and
+dnext_c/dprev_c blocks). The LSTM's saliency (`net.backward(..., return_state_gradients=True)`)
+reports instead dLoss/dc_t through every path, including c_t's path into its own
+h_t = o_t tanh(c_t): they differ by g_t's h rows times o_t (1 - tanh(c_t)^2)
+(`lstm_total_gradients`; docs/derivations.md, section 8).
 """
 from dataclasses import dataclass
 
@@ -122,8 +129,8 @@ def gradient_flow(net, x, dy=None, dlayers=None, initial_states=None, mask=None,
     sequence (seeded by `seed`), so that node's gradient has norm 1.
     dLoss/dh_t^l is the total derivative: through the later steps and the layers above.
     initial_states, mask: as in `net.forward` (the run is an evaluation run: no dropout).
-    state: "h", another of the cell's states (the LSTM's "c") or "state" (all of them).
-    backend: of the forward pass (the Jacobians always come from the NumPy reference).
+    state: "h", another of the cell's states (the LSTM's "c": with h_t held fixed, see the module
+    docstring) or "state" (all of them). backend: of the forward pass (the Jacobians always come from the NumPy reference).
     """
     names = net.spec.state_names
     if state not in (*names, "state"):
