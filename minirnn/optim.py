@@ -18,23 +18,36 @@ import math
 import numpy as np
 
 
+def squared_norms(grads):
+    """{name: sum(g^2)} in float64, one pass over each array (a dot product with itself). The
+    training loop computes them once per step and derives every norm it records from them."""
+    squares = {}
+    for name, g in grads.items():
+        flat = g.astype(np.float64, copy=False).ravel()
+        squares[name] = float(np.dot(flat, flat))
+    return squares
+
+
 def global_norm(grads):
     """sqrt(sum over every array of sum(g^2)): the norm of all gradients as one vector."""
-    return math.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads.values()))
+    return math.sqrt(sum(squared_norms(grads).values()))
 
 
-def clip_grad_norm(grads, max_norm):
+def clip_grad_norm(grads, max_norm, norm=None):
     """Rescale the gradients so that their global norm is at most max_norm (Pascanu et al. 2013):
 
         g <- g * max_norm / norm      if norm > max_norm,  else unchanged
 
-    Returns (a new dict of clipped gradients, the norm before clipping). The direction of the
-    whole gradient vector is kept, unlike clipping each entry.
+    norm: the global norm if the caller has it already. Returns (a new dict of the clipped
+    gradients: the same arrays when nothing is clipped, new ones otherwise; the norm before
+    clipping). The direction of the whole gradient vector is kept, unlike clipping each entry.
     """
     if not max_norm > 0:
         raise ValueError(f"max_norm must be positive; got {max_norm!r}")
-    norm = global_norm(grads)
-    scale = max_norm / norm if norm > max_norm else 1.0
+    norm = global_norm(grads) if norm is None else norm
+    if norm <= max_norm:
+        return dict(grads), norm
+    scale = max_norm / norm
     return {name: g * g.dtype.type(scale) for name, g in grads.items()}, norm
 
 
@@ -62,8 +75,14 @@ class Optimizer:
             if grads[name].shape != p.shape:
                 raise ValueError(f"grads[{name!r}] has shape {grads[name].shape}; "
                                  f"the parameter has {p.shape}")
-            p -= self.update(name, grads[name].astype(np.float64), lr).astype(p.dtype)
+            p -= self.update(name, grads[name].astype(np.float64, copy=False), lr).astype(
+                p.dtype, copy=False)
         self.steps += 1
+
+    def scratch(self, name, like):
+        """A float64 array shaped like `like`, reused by every update of parameter `name` (the
+        update a step returns lives there until the next step)."""
+        return self.slot(name, "scratch", like)
 
     def slot(self, name, key, like):
         """The state array state[name][key], created as zeros shaped like `like`."""
@@ -128,15 +147,22 @@ class Adam(Optimizer):
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
 
     def update(self, name, g, lr):
-        m, v = self.slot(name, "m", g), self.slot(name, "v", g)
+        m, v, work = self.slot(name, "m", g), self.slot(name, "v", g), self.scratch(name, g)
         t = self.state[name]["t"] = self.state[name].get("t", 0) + 1
         m *= self.beta1
-        m += (1.0 - self.beta1) * g
+        np.multiply(g, 1.0 - self.beta1, out=work)
+        m += work
         v *= self.beta2
-        v += (1.0 - self.beta2) * g * g
-        m_hat = m / (1.0 - self.beta1 ** t)
-        v_hat = v / (1.0 - self.beta2 ** t)
-        return lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        np.multiply(g, g, out=work)
+        work *= 1.0 - self.beta2
+        v += work
+        # lr * m_hat / (sqrt(v_hat) + eps), in place: m_hat = m / (1 - b1^t), v_hat likewise
+        np.sqrt(v, out=work)
+        work *= 1.0 / math.sqrt(1.0 - self.beta2 ** t)
+        work += self.eps
+        np.divide(m, work, out=work)
+        work *= lr / (1.0 - self.beta1 ** t)
+        return work
 
 
 # ---- learning-rate schedules: functions of the update count t -> lr ------------------------------

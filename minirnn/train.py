@@ -20,13 +20,15 @@ k steps, and each window starts from the previous window's final states, carried
 arrays: the forward pass sees the whole history, the gradient flows back at most k steps.
 Full BPTT (over the whole sequence) is the default.
 """
+import math
+
 import numpy as np
 
 from .allocator import keep_freed_memory
 from .cells.masking import check_mask
 from .losses import LOSSES
 from .model import LAYER_TYPES
-from .optim import Adam, clip_grad_norm, global_norm
+from .optim import Adam, clip_grad_norm, squared_norms
 from .stack import StackedRNN
 from .validation import check_int, shape_str
 
@@ -162,12 +164,13 @@ def parameter_group(name):
     return ".".join(parts) or name
 
 
-def group_norms(grads):
-    """{layer: norm of all that layer's gradients}."""
+def group_norms(squares):
+    """{layer: norm of all that layer's gradients}, from `optim.squared_norms(grads)`."""
     groups = {}
-    for name, g in grads.items():
-        groups.setdefault(parameter_group(name), {})[name] = g
-    return {group: global_norm(members) for group, members in groups.items()}
+    for name, square in squares.items():
+        group = parameter_group(name)
+        groups[group] = groups.get(group, 0.0) + square
+    return {group: math.sqrt(total) for group, total in groups.items()}
 
 
 def batches(N, batch_size, rng=None):
@@ -277,10 +280,11 @@ def fit(model, loss, train, val=None, optimizer=None, epochs=10, batch_size=32, 
             carried = cache.final_states  # plain arrays: no gradient flows between windows
             batch_loss, dout = loss_fn(out, yb, cache.output_mask)
             _, grads = model.backward(dout, cache)
-            layer_norms.append(group_norms(grads))  # before clipping: the true gradient
-            total_norms.append(global_norm(grads))
+            squares = squared_norms(grads)  # before clipping: the true gradient
+            layer_norms.append(group_norms(squares))
+            total_norms.append(math.sqrt(sum(squares.values())))
             if clip_norm is not None:
-                grads, _ = clip_grad_norm(grads, clip_norm)
+                grads, _ = clip_grad_norm(grads, clip_norm, norm=total_norms[-1])
             optimizer.step(model.params, grads)
             sums["loss"] += batch_loss * len(idx)
             sums["count"] += len(idx)
