@@ -82,14 +82,17 @@ def largest_contiguous(ns, ok):
     return int(len(ns)) if ok.all() else int(np.argmin(ok))
 
 
-# ---- the network: one recurrent layer, and an output layer fed by h_t and x_t ----------------------
-class ShortcutNet:
-    """logits_t = [h_t, x_t] @ W + b: G & S's output units see the memory cells and the input."""
+# ---- the network: recurrent layer(s), and an output layer fed by h_t (and x_t) -------------------
+class CountingNet:
+    """logits_t = [h_t, x_t] @ W + b (shortcut=True: G & S's output units see the memory cells and
+    the input) or h_t @ W + b (shortcut=False, protocols b and c). `layers` recurrent layers of
+    `hidden` units each; one output unit per symbol."""
 
-    def __init__(self, cell, hidden, forget_bias, backend, seed):
-        self.net = StackedRNN(cell, SYMBOLS, [hidden], seed=seed, backend=backend,
+    def __init__(self, cell, hidden, forget_bias, backend, seed, layers=1, shortcut=True):
+        self.net = StackedRNN(cell, SYMBOLS, [hidden] * layers, seed=seed, backend=backend,
                               forget_bias=forget_bias)
-        self.head = Dense(hidden + SYMBOLS, SYMBOLS, seed=seed + 1000)
+        self.shortcut = shortcut
+        self.head = Dense(hidden + (SYMBOLS if shortcut else 0), SYMBOLS, seed=seed + 1000)
         self.hidden = hidden
         self.params = {**{f"net.{k}": v for k, v in self.net.params.items()},
                        **{f"head.{k}": v for k, v in self.head.params.items()}}
@@ -97,7 +100,8 @@ class ShortcutNet:
     def forward(self, x, mask=None):
         """x: (N, T, 4) -> logits (N, T, 4) and the caches."""
         y, _, net_cache = self.net.forward(x, mask=mask)
-        logits, head_cache = self.head.forward(np.concatenate([y, x], axis=-1))
+        logits, head_cache = self.head.forward(np.concatenate([y, x], axis=-1) if self.shortcut
+                                               else y)
         return logits, (net_cache, head_cache)
 
     def backward(self, dlogits, caches):
@@ -141,7 +145,7 @@ def train_and_test(config, seed, train_max=10, hidden=1, epochs=150, eval_every=
     if cell == "peephole_lstm":
         register_peephole()
     started = time.perf_counter()
-    model = ShortcutNet(cell, hidden, forget_bias, backend, seed)
+    model = CountingNet(cell, hidden, forget_bias, backend, seed)
     opt = make_optimizer(optimizer, lr, momentum)
     rng = np.random.default_rng(seed)
     strings = [anbn([n]) for n in range(1, train_max + 1)]      # one string per update, no padding
@@ -171,7 +175,8 @@ def train_and_test(config, seed, train_max=10, hidden=1, epochs=150, eval_every=
             "train_strings_accepted": int(ok[:train_max].sum()),
             "largest_n": largest_contiguous(test_ns, ok), "accepted_of_max_n": int(ok.sum()),
             "first_failures": [int(n) for n in test_ns[~ok][:5]], "test_loss": test_loss,
-            "seconds": round(time.perf_counter() - started, 2), "history": history}
+            "seconds": round(time.perf_counter() - started, 2), "history": history,
+            "params": {k: v.tolist() for k, v in model.params.items()}}   # the kept net, for (d)
 
 
 def register_peephole():
@@ -244,11 +249,7 @@ def main(argv=None):
                   clip_norm=args.clip_norm)
     jobs = [(config, seed, kwargs) for config in args.cells for seed in seeds]
     started = time.perf_counter()
-    if args.workers > 1:
-        with get_context("spawn").Pool(args.workers) as pool:
-            runs = pool.map(run_one, jobs, chunksize=1)
-    else:
-        runs = [run_one(job) for job in jobs]
+    runs = run_jobs(run_one, jobs, args.workers)
     wall = time.perf_counter() - started
     command = "python experiments/counting_protocols.py " + " ".join(
         argv if argv is not None else sys.argv[1:])
@@ -256,16 +257,30 @@ def main(argv=None):
               "protocol": {"name": "a (Gers & Schmidhuber 2001)", **kwargs, "seeds": seeds,
                            "cells": list(args.cells)},
               "summary": summarise(runs, args.cells, args.train_max, args.max_n), "runs": runs}
-    os.makedirs(args.output_dir, exist_ok=True)
-    stem = os.path.join(args.output_dir, "counting_protocol_a" + (f"_{args.tag}" if args.tag else ""))
+    write_result(result, markdown(result), args.output_dir,
+                 "counting_protocol_a" + (f"_{args.tag}" if args.tag else ""), args.silent)
+    return result
+
+
+def run_jobs(function, jobs, workers):
+    """[function(job) for job in jobs], on a spawn pool of `workers` processes when workers > 1."""
+    if workers > 1:
+        with get_context("spawn").Pool(workers) as pool:
+            return pool.map(function, jobs, chunksize=1)
+    return [function(job) for job in jobs]
+
+
+def write_result(result, text, output_dir, name, silent=False):
+    """<output_dir>/<name>.json (the result) and .md (text); prints the text up to 'Per run'."""
+    os.makedirs(output_dir, exist_ok=True)
+    stem = os.path.join(output_dir, name)
     with open(stem + ".json", "w") as f:
         json.dump(result, f, indent=1)
     with open(stem + ".md", "w") as f:
-        f.write(markdown(result))
-    if not args.silent:
-        print(markdown(result).split("\nPer run")[0])
+        f.write(text)
+    if not silent:
+        print(text.split("\nPer run")[0])
         print(f"written: {stem}.json, {stem}.md")
-    return result
 
 
 def parse_args(argv):

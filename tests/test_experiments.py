@@ -37,6 +37,72 @@ def test_accepted_on_hand_made_outputs(protocols):
     assert protocols.largest_contiguous([1, 2, 3], [True, True, True]) == 3
 
 
+@pytest.fixture(scope="module")
+def protocols_bcd():
+    spec = importlib.util.spec_from_file_location(
+        "counting_protocols_bcd", os.path.join(os.path.dirname(SCRIPT), "counting_protocols_bcd.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_protocol_b_and_c_criteria_on_hand_made_outputs(protocols_bcd):
+    c = protocols_bcd.strings("c", [1, 3])                 # no start symbol: 2n steps
+    assert c["valid"].sum(axis=1).tolist() == [2, 6] and c["x"][1, 0, 1] == 1.0
+    logits = np.where(c["allowed"], 4.0, -4.0)
+    assert protocols_bcd.right("c", logits, c).tolist() == [True, True]
+    logits[1, 3, 3] = 4.0                                  # T allowed after the 1st of 3 b's
+    assert protocols_bcd.right("c", logits, c).tolist() == [True, False]
+    b = protocols_bcd.strings("b", [2])
+    logits = np.where(b["allowed"], 0.0, -9.0)             # p ~ 1/|set| on the legal set, ~0 off it
+    assert protocols_bcd.right("b", logits, b).tolist() == [True]
+    logits[0, 3, 3] = -3.0                                 # T after one of two b's: p ~ 0.05 > 0.01
+    assert protocols_bcd.right("b", logits, b).tolist() == [False]
+    ok = np.array([True, True, False, True, False])
+    assert protocols_bcd.first_failures(ok, np.arange(1, 6)) == [3, 5]
+    # the MSE-through-sigmoid gradient of (c) matches finite differences
+    logits = np.random.default_rng(0).normal(size=c["allowed"].shape)
+    _, grad = protocols_bcd.loss_and_grad("c", logits, c)
+    eps, i = 1e-6, (1, 2, 1)
+    up, down = logits.copy(), logits.copy()
+    up[i] += eps
+    down[i] -= eps
+    numeric = (protocols_bcd.loss_and_grad("c", up, c)[0]
+               - protocols_bcd.loss_and_grad("c", down, c)[0]) / (2 * eps)
+    assert np.isclose(grad[i], numeric, rtol=1e-5)
+
+
+def test_quick_runs_of_b_c_and_the_long_test_d(protocols, protocols_bcd, tmp_path):
+    common = ["--seeds", "1", "--workers", "1", "--output-dir", str(tmp_path), "--silent"]
+    protocols.main(["--quick", "--cells", "lstm_fb1", "--epochs", "5", "--max-n", "25", *common])
+    c = protocols_bcd.main(["c", "--quick", "--cells", "lstm_fb1", "gru", "--samples", "40",
+                            "--max-n", "60", *common])
+    b = protocols_bcd.main(["b", "--quick", "--cells", "gru", "--train-max", "8", "--max-n", "30",
+                            *common])
+    for result, max_n in ((c, 60), (b, 30)):
+        assert [row["config"] for row in result["summary"]] == result["protocol"]["cells"]
+        for run in result["runs"]:
+            assert 0 <= run["largest_n"] <= max_n
+            assert run["largest_n"] == max_n or run["e"][0] == run["largest_n"] + 1
+    assert len(c["runs"][0]["history"]) == 2 and "summary_best_epoch" in c
+    assert all(r["best_epoch_largest_n"] >= 0 for r in c["runs"])
+    d = protocols_bcd.main(["d", "--quick", "--long-max", "200", "--output-dir", str(tmp_path),
+                            "--silent"])
+    assert [t["protocol"] for t in d["tests"]] == ["a", "c"]
+    for test in d["tests"]:
+        assert test["grid"][0] == 2 * test["train_max"] and test["grid"][-1] == 200
+        for row in test["rows"]:
+            assert len(row["long_accepted"]) == len(test["grid"])
+            if row["config"].startswith("lstm"):
+                assert 0.0 <= row["probe_train"]["best_unit_abs_r"] <= 1.0
+    # (d) reloads the stored parameters: the model it rebuilds scores as the one trained
+    run = c["runs"][0]
+    model = protocols_bcd.reload(run, "c", 3, 1)
+    ok, _ = protocols_bcd.test_ns("c", model, np.arange(1, 61))
+    assert protocols.largest_contiguous(np.arange(1, 61), ok) == run["largest_n"]
+    assert (tmp_path / "counting_protocol_d.md").read_text().startswith("# Counting protocol (d)")
+
+
 def test_quick_run_writes_one_row_per_cell(protocols, tmp_path):
     cells = ["lstm_fb1", "gru"]
     result = protocols.main(["--quick", "--seeds", "1", "--cells", *cells, "--epochs", "5",
