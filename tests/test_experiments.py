@@ -117,3 +117,27 @@ def test_quick_run_writes_one_row_per_cell(protocols, tmp_path):
         assert 0 <= run["largest_n"] <= 25
         assert run["largest_n"] <= run["accepted_of_max_n"]
         assert run["largest_n"] == 25 or run["first_failures"][0] == run["largest_n"] + 1
+
+
+def test_timescales_quick_run_perturbation_curves(tmp_path):
+    """experiments/timescales_in_depth.py --quick: every layer's perturbation curve is exactly
+    zero before the changed character and nonzero from it on, and the rows cover every layer."""
+    path = os.path.join(os.path.dirname(SCRIPT), "timescales_in_depth.py")
+    spec = importlib.util.spec_from_file_location("timescales_in_depth", path)
+    timescales = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(timescales)
+    result = timescales.main(["--quick", "--output-dir", str(tmp_path)])
+    written = json.loads((tmp_path / "timescales_in_depth.json").read_text())
+    assert "--quick" in written["command"] and written["data"]["python"]
+    burn_in, layers = written["settings"]["burn_in"], written["settings"]["layers"]
+    for run in written["runs"]:
+        assert 0 < run["held_out_bpc"] < np.log2(len(timescales.ALPHABET)) + 1
+        for curve in run["curves"].values():
+            curve = np.array(curve)
+            assert curve.shape[0] == layers
+            assert np.all(curve[:, :burn_in] == 0.0)           # nothing changed before it
+            assert np.all(curve[:, burn_in] > 0.0)             # every layer feels it at once
+    assert sorted((r["cell"], r["state"], r["layer"]) for r in result["rows"]) == sorted(
+        [("rnn", "h", l) for l in range(1, layers + 1)]
+        + [("lstm", s, l) for s in ("h", "c") for l in range(1, layers + 1)])
+    assert written["verdict"] in ("held", "partly", "did not hold")
