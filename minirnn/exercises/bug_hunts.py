@@ -6,11 +6,14 @@ Shape legend: N batch, T time steps, D input features, H hidden units.
 
 Each stub is a working function with one line wrong (`planted=True`: the untouched stub is "not
 started"); the solution is the library's function, and the catalogue holds the planted bug and
-the other mistakes a fix can leave behind.
+the other mistakes a fix can leave behind. Hunts 1 and 2 are exercises 8 and 7's task (the same
+run, outputs and opinions) with a catalogue of their own.
 """
+from dataclasses import replace
+
 import numpy as np
 
-from ..cells import RNN, gru_step_backward, lstm_backward, rnn_step_backward, rnn_step_forward
+from ..cells import RNN, gru_step_backward, rnn_step_backward, rnn_step_forward
 from .exercise import Bug, Exercise, Output, Task, gradients_of
 from .gated import ALL_GATES_OFF, GRU_STEP, LSTM_BPTT, SIZES, cell_carry_dropped, cell_inputs
 
@@ -40,15 +43,12 @@ BUG_HUNT_1 = Exercise(
     teaches="Read a gate's gradient off its block: a check that says which of r, z, n is off "
             "points at two or three lines.\n" + HOW,
     stub="bug_hunt_1.py",
-    reference={"gru_step_forward": GRU_STEP.reference["gru_step_forward"],
-               "gru_step_backward": gru_step_backward},
-    tasks=(Task("gru_step_backward", GRU_STEP.tasks[0].run, GRU_STEP.tasks[0].outputs,
-                gradient_of=GRU_STEP.tasks[0].gradient_of, torch=GRU_STEP.tasks[0].torch,
-                bugs=(Bug("dz with its sign flipped", "next_h = (1 - z) n + z prev_h, so "
-                          "d next_h / dz = prev_h - n.", update_gradient_negated,
-                          ("dx", "dprev_h", "dWx", "dWh", "db"),
-                          at="gate blocks off: z (right: r, n)"),
-                      GRU_STEP.tasks[0].bugs[0])),),
+    reference=GRU_STEP.reference,
+    tasks=(replace(GRU_STEP.tasks[0], bugs=(
+        Bug("dz with its sign flipped", "next_h = (1 - z) n + z prev_h, so d next_h / dz = "
+            "prev_h - n.", update_gradient_negated, ("dx", "dprev_h", "dWx", "dWh", "db"),
+            at="gate blocks off: z (right: r, n)"),
+        GRU_STEP.tasks[0].bugs[0])),),
     make_inputs=GRU_STEP.make_inputs,
     sizes=SIZES,
     hints=("The check says which gate block of dWx, dWh and db is off; only a few lines of the "
@@ -66,16 +66,12 @@ BUG_HUNT_2 = Exercise(
     teaches="A sequence backward that passes at T = 1 and fails at T = 2 drops a carry: the "
             "first diverging step says which.\n" + HOW,
     stub="bug_hunt_2.py",
-    reference={"lstm_forward": LSTM_BPTT.reference["lstm_forward"],
-               "lstm_backward": lstm_backward},
-    tasks=(Task("lstm_backward", LSTM_BPTT.tasks[0].run, LSTM_BPTT.tasks[0].outputs,
-                gradient_of=LSTM_BPTT.tasks[0].gradient_of, torch=LSTM_BPTT.tasks[0].torch,
-                bugs=(Bug("the cell-state carry dropped", "the step's dprev_c must become the "
-                          "next iteration's dnext_c; check what each name in the unpacking is "
-                          "bound to.", cell_carry_dropped,
-                          ("dx", "dh0", "dc0", "dWx", "dWh", "db"),
-                          at=("t = 3", ALL_GATES_OFF)),
-                      LSTM_BPTT.tasks[0].bugs[2])),),
+    reference=LSTM_BPTT.reference,
+    tasks=(replace(LSTM_BPTT.tasks[0], bugs=(
+        Bug("the cell-state carry dropped", "the step's dprev_c must become the next iteration's "
+            "dnext_c; check what each name in the unpacking is bound to.", cell_carry_dropped,
+            ("dx", "dh0", "dc0", "dWx", "dWh", "db"), at=("t = 3", ALL_GATES_OFF)),
+        LSTM_BPTT.tasks[0].bugs[2])),),
     make_inputs=LSTM_BPTT.make_inputs,
     sizes=SIZES,
     hints=("The last step is right and step T-2 is wrong: look at what flows from one iteration "

@@ -178,8 +178,8 @@ BIDIRECTIONAL_BACKWARD = Exercise(
     name="bidirectional_backward",
     title="The reverse direction's time order",
     teaches="The reverse direction ran on x[:, ::-1]: its step k read time T-1-k. Its gradient "
-            "must be put in the order\nit ran before its BPTT (dh[:, ::-1]), and its dx turned back to "
-            "forward time before it is added to the forward direction's.",
+            "must be put in the order\nit ran before its BPTT (dh[:, ::-1]), and its dx turned "
+            "back to forward time before it is added to the forward direction's.",
     stub="bidirectional_backward.py",
     reference={"bidirectional_backward": reference},
     tasks=(stack_task("bidirectional_backward", BIDIRECTIONAL, (
