@@ -275,7 +275,7 @@ def write_result(result, text, output_dir, name, silent=False):
     os.makedirs(output_dir, exist_ok=True)
     stem = os.path.join(output_dir, name)
     with open(stem + ".json", "w") as f:
-        json.dump(result, f, indent=1)
+        json.dump(result, f, separators=(",", ":"))  # compact: the .md is the readable copy
     with open(stem + ".md", "w") as f:
         f.write(text)
     if not silent:

@@ -312,7 +312,7 @@ def write_results(path_base, command, seconds, cfg, data_info, runs, rows, cells
               "verdict_per_cell": per_cell, "tau_rises_with_depth_per_seed": per_seed,
               "runs": runs}
     with open(path_base + ".json", "w") as f:
-        json.dump(result, f, indent=1)
+        json.dump(result, f, separators=(",", ":"))  # compact: the .md is the readable copy
     lines = [f"# Timescales in depth (Hermans & Schrauwen 2013), issue 15 part 2", "",
              f"Command: `{command}`  ", f"Wall time: {seconds:.0f} s  ",
              f"Python {data_info['python']}; train {data_info['train_chars']} chars "
