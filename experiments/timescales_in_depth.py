@@ -40,30 +40,23 @@ text; H = 64 instead of hundreds of units per layer; Adam and minutes of trainin
 SGD for days; 3 layers (5 in H & S).
 """
 import argparse
-import hashlib
 import json
 import os
-import platform
 import sys
 import time
 
 import numpy as np
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+for folder in (REPO, HERE):
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
 
-from minirnn import StackedRNN                                    # noqa: E402
+from charlm import ALPHABET, CharModel, as_streams, bits_per_char, load_corpus, train  # noqa: E402
 from minirnn.analysis.frequency import frequency_response         # noqa: E402
 from minirnn.analysis.impulse import decay_time_constant, impulse_response   # noqa: E402
-from minirnn.layers import Dense, Embedding                       # noqa: E402
-from minirnn.losses import softmax_cross_entropy                  # noqa: E402
-from minirnn.optim import Adam, clip_grad_norm                    # noqa: E402
 
-TRAIN_FILES = ("os.py", "textwrap.py", "argparse.py", "functools.py", "pathlib.py",
-               "dataclasses.py", "enum.py")                       # ~380 kB in Python 3.11
-HELD_OUT_FILES = ("subprocess.py",)                               # ~90 kB in Python 3.11
-ALPHABET = "\n" + "".join(chr(c) for c in range(32, 127))         # '?' stands in for the rest
 CELLS = ("rnn", "lstm")
 SETTINGS = {   # what --quick, the default and --full set (any flag given explicitly wins)
     "quick": dict(seeds=1, layers=3, hidden=8, embed=8, epochs=1, max_chars=6000, streams=8,
@@ -73,98 +66,6 @@ SETTINGS = {   # what --quick, the default and --full set (any flag given explic
     "full": dict(seeds=3, layers=3, hidden=64, embed=16, epochs=3, max_chars=None,
                  streams=32, window=100, probes=200, burn_in=100, horizon=150),
 }
-
-
-# ---- the text ---------------------------------------------------------------------------------
-def read_sources(names):
-    """The named files of the standard library's directory, concatenated, and their sizes."""
-    folder = os.path.dirname(os.__file__)
-    texts, sizes = [], {}
-    for name in names:
-        with open(os.path.join(folder, name), encoding="utf-8") as f:
-            texts.append(f.read())
-        sizes[name] = len(texts[-1])
-    return "".join(texts), sizes
-
-
-def encode(text):
-    """Character ids (len(text),) over ALPHABET; any other character becomes '?'."""
-    index = {ch: i for i, ch in enumerate(ALPHABET)}
-    unknown = index["?"]
-    return np.array([index.get(ch, unknown) for ch in text], dtype=np.int64)
-
-
-def as_streams(ids, streams):
-    """(streams, S): the text cut into `streams` contiguous pieces of equal length S."""
-    S = len(ids) // streams
-    return ids[:streams * S].reshape(streams, S)
-
-
-# ---- the network: Embedding -> stack -> Dense over all layers' outputs -----------------------
-class CharModel:
-    """logits_t = [h_1(t), ..., h_L(t)] @ W + b over the stack of an embedded character stream."""
-
-    def __init__(self, cell, layers, hidden, embed, seed):
-        V = len(ALPHABET)
-        self.embed = Embedding(V, embed, seed=seed)
-        self.net = StackedRNN(cell, embed, [hidden] * layers, seed=seed + 1,
-                              forget_bias=1.0 if cell == "lstm" else 0.0)
-        self.head = Dense(hidden * layers, V, seed=seed + 2)
-        self.layers, self.hidden = layers, hidden
-        self.params = {**{f"embed.{k}": v for k, v in self.embed.params.items()},
-                       **{f"net.{k}": v for k, v in self.net.params.items()},
-                       **{f"head.{k}": v for k, v in self.head.params.items()}}
-
-    def forward(self, ids, initial_states=None):
-        """ids: (N, T) -> logits (N, T, V), final states, caches."""
-        x, embed_cache = self.embed.forward(ids)
-        _, states, net_cache = self.net.forward(x, initial_states)
-        every = np.concatenate([net_cache.outputs[l] for l in range(1, self.layers + 1)], axis=-1)
-        logits, head_cache = self.head.forward(every)
-        return logits, states, (embed_cache, net_cache, head_cache)
-
-    def backward(self, dlogits, caches):
-        embed_cache, net_cache, head_cache = caches
-        devery, head_grads = self.head.backward(dlogits, head_cache)
-        H = self.hidden
-        dlayers = {l: np.ascontiguousarray(devery[..., (l - 1) * H:l * H])
-                   for l in range(1, self.layers + 1)}
-        dx, net_grads = self.net.backward(None, net_cache, dlayers=dlayers)
-        _, embed_grads = self.embed.backward(dx, embed_cache)
-        return {**{f"embed.{k}": g for k, g in embed_grads.items()},
-                **{f"net.{k}": g for k, g in net_grads.items()},
-                **{f"head.{k}": g for k, g in head_grads.items()}}
-
-
-def bits_per_char(model, streams, window):
-    """Mean cross-entropy in bits over every next-character prediction in streams (N, S)."""
-    states, total, count = None, 0.0, 0
-    for start in range(0, streams.shape[1] - 1, window):
-        ids = streams[:, start:start + window + 1]
-        if ids.shape[1] < 2:
-            break
-        logits, states, _ = model.forward(ids[:, :-1], states)
-        loss, _ = softmax_cross_entropy(logits, ids[:, 1:])
-        total += loss * ids[:, 1:].size
-        count += ids[:, 1:].size
-    return total / count / np.log(2)
-
-
-def train(model, streams, epochs, window, lr=3e-3, clip_norm=1.0):
-    """Truncated BPTT over (N, S) streams, carrying the state between windows. Returns the
-    mean training loss (nats) of each epoch."""
-    opt, history = Adam(lr=lr), []
-    for _ in range(epochs):
-        states, losses = None, []
-        for start in range(0, streams.shape[1] - window - 1, window):
-            ids = streams[:, start:start + window + 1]
-            logits, states, caches = model.forward(ids[:, :-1], states)
-            loss, dlogits = softmax_cross_entropy(logits, ids[:, 1:])
-            grads, _ = clip_grad_norm(model.backward(dlogits, caches), clip_norm)
-            opt.step(model.params, grads)
-            losses.append(loss)
-        history.append(float(np.mean(losses)))
-    return history
 
 
 # ---- the perturbation analysis -----------------------------------------------------------------
@@ -234,7 +135,7 @@ def half_gain_frequency(freqs, gain):
 # ---- one run ------------------------------------------------------------------------------
 def run_one(cell, seed, data, cfg):
     started = time.perf_counter()
-    model = CharModel(cell, cfg["layers"], cfg["hidden"], cfg["embed"], seed)
+    model = CharModel(cell, [cfg["hidden"]] * cfg["layers"], cfg["embed"], seed)
     train_streams = as_streams(data["train"], cfg["streams"])
     history = train(model, train_streams, cfg["epochs"], cfg["window"])
     bpc = bits_per_char(model, as_streams(data["held_out"], cfg["streams"]), cfg["window"])
@@ -354,16 +255,7 @@ def main(argv=None):
     cfg = dict(SETTINGS["quick" if args.quick else "full" if args.full else "default"])
     cfg.update({k: v for k, v in vars(args).items() if k in cfg and v is not None})
     started = time.perf_counter()
-    train_text, train_sizes = read_sources(TRAIN_FILES)
-    held_text, held_sizes = read_sources(HELD_OUT_FILES)
-    if cfg["max_chars"]:
-        train_text, held_text = train_text[:cfg["max_chars"]], held_text[:cfg["max_chars"] // 2]
-    data = {"train": encode(train_text), "held_out": encode(held_text)}
-    data_info = {"python": platform.python_version(), "stdlib_dir": os.path.dirname(os.__file__),
-                 "train_files": train_sizes, "held_out_files": held_sizes,
-                 "train_chars": len(train_text), "held_out_chars": len(held_text),
-                 "unknown_share": float(np.mean(data["train"] == ALPHABET.index("?"))),
-                 "sha256": hashlib.sha256((train_text + held_text).encode()).hexdigest()}
+    data, data_info = load_corpus(cfg["max_chars"])
     runs = []
     for seed in range(cfg["seeds"]):
         for cell in args.cells:

@@ -141,3 +141,59 @@ def test_timescales_quick_run_perturbation_curves(tmp_path):
         [("rnn", "h", l) for l in range(1, layers + 1)]
         + [("lstm", s, l) for s in ("h", "c") for l in range(1, layers + 1)])
     assert written["verdict"] in ("held", "partly", "did not hold")
+
+
+@pytest.fixture(scope="module")
+def char_depth():
+    path = os.path.join(os.path.dirname(SCRIPT), "char_depth_gating.py")
+    spec = importlib.util.spec_from_file_location("char_depth_gating", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_code_labels_on_a_hand_checked_snippet(char_depth):
+    text = 'f(a, "x(")\n  g = [1,\n     \'s\']  # (\n'
+    labels = char_depth.code_labels(text)
+    at = {name: [int(v) for v in values] for name, values in labels.items()}
+    quote = text.index('"')
+    assert at["in_string"][quote:quote + 4] == [1, 1, 1, 0]       # '"x("': the closer is out
+    assert sum(at["in_string"]) == 3 + 2                           # "x( and 's
+    assert at["bracket_depth"][text.index("a")] == 1               # inside f(
+    assert at["bracket_depth"][text.index('(")') + 1] == 1         # the ( in the string: no
+    assert at["bracket_depth"][text.index(")\n")] == 0
+    assert at["bracket_depth"][text.index("'s'") - 1] == 1         # inside [ on the next line
+    assert at["bracket_depth"][-2] == 0                            # the ( in the comment: no
+    assert at["column"][:4] == [0, 1, 2, 3] and at["column"][text.index("\n")] == 0
+    g = text.index("g")
+    assert at["indent"][g - 2:g + 3] == [1, 2, 2, 2, 2]            # two leading spaces
+    s_line = text.index("'s'")
+    assert at["indent"][s_line] == 5 and at["indent"][s_line + 4] == 5
+
+
+def test_width_for_budget_counts_the_models_parameters(char_depth):
+    from charlm import CharModel
+    for cell, layers in (("rnn", 1), ("gru", 2), ("lstm", 3)):
+        width = char_depth.width_for_budget(cell, layers, 8, 5000)
+        model = CharModel(cell, [width] * layers, 8, seed=0, readout="top")
+        assert model.num_params == char_depth.count_params(cell, layers, width, 8)
+        worse = [abs(char_depth.count_params(cell, layers, width + d, 8) - 5000) for d in (-1, 1)]
+        assert abs(model.num_params - 5000) <= min(worse)
+
+
+def test_char_depth_quick_run_writes_every_model(char_depth, tmp_path):
+    result = char_depth.main(["--quick", "--cells", "rnn", "lstm", "--layers", "1", "2",
+                              "--max-chars", "3000", "--budget", "2500", "--output-dir",
+                              str(tmp_path), "--silent"])
+    written = json.loads((tmp_path / "char_depth_gating.json").read_text())
+    assert [(r["cell"], r["layers"]) for r in written["rows"]] == [
+        ("rnn", 1), ("rnn", 2), ("lstm", 1), ("lstm", 2)]
+    for row in written["rows"]:
+        assert abs(row["params"] - 2500) < 0.05 * 2500
+        assert 0 < row["bpc_mean"] < np.log2(96) + 1
+    lstm_states = {(u["state"], u["layer"]) for r in result["runs"] if r["cell"] == "lstm"
+                   and r["layers"] == 2 for u in r["units"]}
+    assert lstm_states == {("h", 1), ("h", 2), ("c", 1), ("c", 2)}
+    assert all(-1 <= u["r"] <= 1 for r in result["runs"] for u in r["units"])
+    for name in ("bpc", "probes", "unit_in_string", "unit_bracket_depth"):
+        assert (tmp_path / f"char_depth_gating_{name}.png").stat().st_size > 1000

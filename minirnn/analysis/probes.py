@@ -36,9 +36,10 @@ def r_squared(target, prediction, reference_mean):
     """Overall and per-dimension R^2 of prediction (M, K) against target (M, K)."""
     residual = ((target - prediction) ** 2).sum(axis=0)
     total = ((target - reference_mean) ** 2).sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):  # a constant target: nan, not a warning
         per_target = 1.0 - residual / total
-    return float(1.0 - residual.sum() / total.sum()), per_target
+        overall = 1.0 - residual.sum() / total.sum()
+    return float(overall), per_target
 
 
 def split_rows(features, target, test_fraction, rng):
