@@ -37,7 +37,6 @@ import json
 import os
 import sys
 import time
-from multiprocessing import get_context
 
 import numpy as np
 
@@ -50,6 +49,7 @@ from minirnn.data.tasks import anbn                              # noqa: E402
 from minirnn.layers import Dense                                 # noqa: E402
 from minirnn.losses import binary_cross_entropy_with_logits      # noqa: E402
 from minirnn.optim import SGD, Adam, clip_grad_norm              # noqa: E402
+from minirnn.threads import run_jobs                             # noqa: E402
 
 # configuration name -> (cell, forget-gate bias, backend)
 CONFIGS = {"lstm_fb0": ("lstm", 0.0, "numba"), "lstm_fb1": ("lstm", 1.0, "numba"),
@@ -249,7 +249,7 @@ def main(argv=None):
                   clip_norm=args.clip_norm)
     jobs = [(config, seed, kwargs) for config in args.cells for seed in seeds]
     started = time.perf_counter()
-    runs = run_jobs(run_one, jobs, args.workers)
+    runs = run_jobs(run_one, jobs, args.workers, num_threads=None)  # BLAS left as it is
     wall = time.perf_counter() - started
     command = "python experiments/counting_protocols.py " + " ".join(
         argv if argv is not None else sys.argv[1:])
@@ -260,14 +260,6 @@ def main(argv=None):
     write_result(result, markdown(result), args.output_dir,
                  "counting_protocol_a" + (f"_{args.tag}" if args.tag else ""), args.silent)
     return result
-
-
-def run_jobs(function, jobs, workers):
-    """[function(job) for job in jobs], on a spawn pool of `workers` processes when workers > 1."""
-    if workers > 1:
-        with get_context("spawn").Pool(workers) as pool:
-            return pool.map(function, jobs, chunksize=1)
-    return [function(job) for job in jobs]
 
 
 def write_result(result, text, output_dir, name, silent=False):

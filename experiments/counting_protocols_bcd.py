@@ -50,12 +50,13 @@ if HERE not in sys.path:
 
 import counting_protocols as shared                                  # noqa: E402
 from counting_protocols import (CONFIGS, REPO, CountingNet, accepted,  # noqa: E402
-                                largest_contiguous, register_peephole, run_jobs, write_result)
+                                largest_contiguous, register_peephole, write_result)
 from minirnn.analysis import linear_probe                            # noqa: E402
 from minirnn.data.tasks import anbn                                  # noqa: E402
 from minirnn.losses import (binary_cross_entropy_with_logits,        # noqa: E402
                             mean_squared_error, softmax_cross_entropy)
 from minirnn.optim import RMSprop, Adam, clip_grad_norm              # noqa: E402
+from minirnn.threads import run_jobs                                 # noqa: E402
 
 DEFAULT_CELLS = ("lstm_fb0", "lstm_fb1", "gru", "rnn")
 SETTINGS = {
@@ -417,7 +418,7 @@ def main(argv=None):
         train_max = args.window[1]
         name = "c (Suzgun, Belinkov & Shieber 2019)"
     jobs = [(args.protocol, config, seed, kwargs) for config in args.cells for seed in seeds]
-    runs = run_jobs(run_one, jobs, args.workers)
+    runs = run_jobs(run_one, jobs, args.workers, num_threads=None)  # BLAS left as it is
     result = {"command": command.strip(), "wall_seconds": round(time.perf_counter() - started, 1),
               "workers": args.workers,
               "protocol": {"name": name, **kwargs, "seeds": seeds, "cells": list(args.cells)},

@@ -25,6 +25,9 @@ loop passes to the loss (a masked sequence loss when the model outputs sequences
 
 The cache is one level deep per layer: `cache.layers["lstm"]` is that recurrent layer's
 StackCache, so `cache.layers["lstm"].outputs[2]` is its second layer's output sequence.
+Gradients from other losses on a recurrent layer's insides (regularisers.py) go to
+`backward(dout, cache, dlayers={"lstm": {l: ...}}, dgates={"lstm": {l: {direction: ...}}})`,
+which hands them to that layer's `StackedRNN.backward`.
 """
 from dataclasses import dataclass
 
@@ -47,8 +50,8 @@ class Recurrent:
 
     forward(x, mask=None, initial_states=None, train=False, rng=None) calls
     net.forward(x, initial_states, ...) and returns its output and its StackCache (whose
-    final_states serve stateful, truncated BPTT); backward(dout, cache) calls net.backward and
-    returns (dx, grads).
+    final_states serve stateful, truncated BPTT); backward(dout, cache, dlayers=None, dgates=None)
+    calls net.backward and returns (dx, grads).
     `params` is the net's own dict, so optimizer updates reach the net.
     """
 
@@ -70,9 +73,10 @@ class Recurrent:
         y, _, cache = self.net.forward(x, initial_states, mask=mask, train=train, rng=rng)
         return y, cache
 
-    def backward(self, dout, cache):
-        """dout: the gradient on y. Returns dx: (N, T, D) and grads (keys of net.params)."""
-        return self.net.backward(dout, cache)
+    def backward(self, dout, cache, dlayers=None, dgates=None):
+        """dout: the gradient on y; dlayers, dgates: gradients injected inside the stack (see
+        StackedRNN.backward). Returns dx: (N, T, D) and grads (keys of net.params)."""
+        return self.net.backward(dout, cache, dlayers=dlayers, dgates=dgates)
 
     def __repr__(self):
         return f"Recurrent({self.net!r})"
@@ -107,6 +111,10 @@ class Sequential:
             name = f"{kind}_{k}"
         return name
 
+    def recurrent_names(self):
+        """The names of the Recurrent layers, as a set."""
+        return {name for name, layer in self.layers.items() if isinstance(layer, Recurrent)}
+
     @property
     def params(self):
         """{"<layer>.<param>": array}: the layers' own arrays (not copies), so in-place updates
@@ -128,7 +136,7 @@ class Sequential:
         output_mask = the mask if the output is still a sequence, else None.
         """
         initial_states = initial_states or {}
-        unknown = set(initial_states) - {n for n, l in self.layers.items() if isinstance(l, Recurrent)}
+        unknown = set(initial_states) - self.recurrent_names()
         if unknown:
             raise ValueError(f"initial_states keys must be names of recurrent layers; "
                              f"got {sorted(unknown)}")
@@ -142,12 +150,21 @@ class Sequential:
                 out, caches[name] = layer.forward(out)
         return out, ModelCache(caches, final_states, mask)
 
-    def backward(self, dout, cache):
-        """dout: gradient on the output. Returns dx (None when the first layer is an Embedding)
-        and grads with exactly the keys of `params`."""
+    def backward(self, dout, cache, dlayers=None, dgates=None):
+        """dout: gradient on the output. dlayers, dgates: None or {recurrent layer name: that
+        layer's `StackedRNN.backward` dlayers / dgates}, gradients injected inside it. Returns dx
+        (None when the first layer is an Embedding) and grads with exactly the keys of `params`."""
+        dlayers, dgates = dlayers or {}, dgates or {}
+        recurrent = self.recurrent_names()
+        for argument, value in (("dlayers", dlayers), ("dgates", dgates)):
+            if set(value) - recurrent:
+                raise ValueError(f"{argument} keys must be names of recurrent layers "
+                                 f"{sorted(recurrent)}; got {sorted(value)}")
         grads = {}
         for name in reversed(list(self.layers)):
-            dout, layer_grads = self.layers[name].backward(dout, cache.layers[name])
+            injected = ({"dlayers": dlayers.get(name), "dgates": dgates.get(name)}
+                        if name in recurrent else {})
+            dout, layer_grads = self.layers[name].backward(dout, cache.layers[name], **injected)
             grads.update({f"{name}.{key}": g for key, g in layer_grads.items()})
         return dout, {key: grads[key] for key in self.params}
 

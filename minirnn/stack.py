@@ -21,7 +21,9 @@ The reverse direction's summary is taken at t = 0: that is its state after readi
 sequence. Backward over depth is the same path in reverse. dout_l, the gradient on layer l's
 output, starts at zero and every part that reaches it is added (+=, `accumulate`): dy at the top,
 any gradient injected at l (`dlayers`, auxiliary losses), and (`pass_down`) the input gradient of
-every layer that reads out_l, the one above and those a skip edge leads to.
+every layer that reads out_l, the one above and those a skip edge leads to. A penalty on a layer's
+gates (regularisers.py) adds its gradient on the gate activations (`dgates`) inside that layer's
+BPTT, where the cell's step backward takes it with the rest.
 
 Reading order: `StackedRNN.forward` and `.backward` (the wiring over depth, with the routing of
 gradients in `output_gradients` and `pass_down`), then `layer_forward` and `layer_backward` (one
@@ -40,6 +42,7 @@ import numpy as np
 from .backends import resolve_backend
 from .cells import get_cell
 from .cells.masking import check_mask, clock_mask, sample_dropout_masks
+from .cells.sequence import check_gate_gradient
 from .initializers import init_stack_params
 from .validation import (check_clock_periods, check_dtype, check_finite_number, check_gradient,
                          check_finite_params, check_rate, check_sizes, check_states,
@@ -203,13 +206,17 @@ class StackedRNN:
         return y, cache.final_states, cache
 
     def backward(self, dy, cache, dstates=None, dlayers=None, return_dinitial=False, backend=None,
-                 return_state_gradients=False):
+                 return_state_gradients=False, dgates=None):
         """Backpropagation through time and depth.
 
         dy: gradient on y (None: no loss on y). dstates: None or, per layer, None or a dict of
         gradients on that layer's final states (any subset of its state names). dlayers: None or
         {layer l: (N, T, W_l)} gradients injected at layer l's output sequence (auxiliary losses).
-        backend: default the one that ran `forward`.
+        dgates: None or {layer l: {direction: (N, T, G*H_l)}} gradients on the gate activations
+        cache.layers[l][direction][spec.gates_key], in that cache's time order (reversed for
+        "bwd"), for a cell with a gates_key (penalties on the gates, regularisers.py); the layers
+        given dgates run the NumPy reference backward, whatever the backend (the Numba kernels
+        take no gate gradient). backend: default the one that ran `forward`.
         Returns dx: (N, T, D) and grads (same keys as params); with return_dinitial=True also the
         gradients on the initial states (their layout); with return_state_gradients=True also
         {l: {state name: (N, T, W_l)}}, the total gradient on every state at every step (both
@@ -218,11 +225,12 @@ class StackedRNN:
         check_cache(self, cache)
         dout = output_gradients(self, dy, cache, dlayers)
         dfinal = check_states(self, "dstates", dstates, cache.outputs[0].shape[0], partial=True)
+        dgates = check_gate_gradients(self, dgates, cache)
         grads, dinitial, totals = {}, [None] * self.num_layers, {}
         for l in range(self.num_layers, 0, -1):
             dinputs, dparams, dinitial[l - 1], totals[l] = layer_backward(
                 self.spec, dout[l], cache.layers[l], dfinal[l - 1], backend or cache.backend,
-                return_state_gradients)
+                return_state_gradients, dgates.get(l, {}))
             for dinput in dinputs:
                 pass_down(self.layer_sources(l), dinput, cache.dropout, dout)
             for d, values in dparams.items():  # one cell call per parameter: assigned, not added
@@ -312,27 +320,31 @@ def layer_forward(spec, params, layer_input, initial, mask, recurrent_masks, bac
     return (outs[0] if len(outs) == 1 else np.concatenate(outs, axis=-1)), final, caches
 
 
-def layer_backward(spec, dout, caches, dfinal, backend, state_gradients=False):
+def layer_backward(spec, dout, caches, dfinal, backend, state_gradients=False, dgates=None):
     """Backward of one layer in each of its directions. dout: (N, T, dirs*H) the gradient on its
     output; caches: {direction: cell cache}; dfinal: {state name: (dirs, N, H)} gradients on its
-    final states (any subset).
+    final states (any subset); dgates: None or {direction: (N, T, G*H)} gradients on the gate
+    activations (the NumPy reference runs the directions that have one).
 
     Returns [dLoss/d(layer input) (N, T, W_{l-1}) in forward time, one per direction],
     {direction: [parameter gradients in spec order]}, the initial-state gradients
     {name: (dirs, N, H)} and, with state_gradients=True (NumPy reference only), the total state
     gradients {name: (N, T, dirs*H)} in forward time (else None).
     """
-    backward = spec.backward if state_gradients else spec.sequence_functions(backend)[1]
+    dgates = dgates or {}
     num_states, H = len(spec.state_names), dout.shape[-1] // len(caches)
     dinputs, dparams, dinitial, totals = [], {}, [], {}
     for k, d in enumerate(caches):
         dh = run_order(direction_part(dout, k, H), d)
         dfinal_d = [dfinal[name][k] if name in dfinal else None for name in spec.state_names]
+        gates = {"dgates": dgates[d]} if d in dgates else {}
+        reference = state_gradients or gates  # what only the NumPy reference records or takes
+        backward = spec.backward if reference else spec.sequence_functions(backend)[1]
         if state_gradients:
             (dx, *rest), totals[d] = backward(dh, caches[d], *dfinal_d, checked=True,
-                                              state_gradients=True)
+                                              state_gradients=True, **gates)
         else:
-            dx, *rest = backward(dh, caches[d], *dfinal_d, checked=True)
+            dx, *rest = backward(dh, caches[d], *dfinal_d, checked=True, **gates)
         dinputs.append(run_order(dx, d))
         dinitial.append(rest[:num_states])
         dparams[d] = rest[num_states:]
@@ -368,6 +380,25 @@ def output_gradients(net, dy, cache, dlayers=None):
     if L not in dout:  # no loss reaches the top layer
         accumulate(dout, L, np.zeros(outputs[L].shape, net.dtype))
     return dout
+
+
+def check_gate_gradients(net, dgates, cache):
+    """dgates as {l: {direction: array}} ({} for None), each array checked against the gate
+    activations of cache.layers[l][direction]."""
+    if dgates is None:
+        return {}
+    if not isinstance(dgates, dict):
+        raise TypeError(f"dgates must be None or a dict {{layer: {{direction: array}}}}; "
+                        f"got {type(dgates).__name__}")
+    for l, per_direction in dgates.items():
+        if l not in range(1, net.num_layers + 1):
+            raise ValueError(f"dgates keys must be layer numbers 1..{net.num_layers}; got {l!r}")
+        if not isinstance(per_direction, dict) or set(per_direction) - set(net.directions):
+            raise ValueError(f"dgates[{l}] must be a dict {{direction: array}} with directions "
+                             f"among {net.directions}; got {per_direction!r:.80}")
+        for d, g in per_direction.items():
+            check_gate_gradient(net.spec, g, cache.layers[l][d], name=f"dgates[{l}][{d!r}]")
+    return dgates
 
 
 def pass_down(sources, dinput, dropout, dout):

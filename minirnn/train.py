@@ -11,9 +11,17 @@ clips and steps):
 
     out, cache = model.forward(x_batch, mask, train=True, rng=rng)
     loss, dout = loss_fn(out, y_batch, cache.output_mask)
-    _, grads   = model.backward(dout, cache)
+    penalties, dlayers, dgates, reg_grads = apply_regularisers(regularisers, cache)
+    _, grads   = model.backward(dout, cache, dlayers=dlayers, dgates=dgates)
+    grads.update(reg_grads)
     grads, norm = clip_grad_norm(grads, clip_norm)          # if clip_norm is given
-    optimizer.step(model.params, grads)
+    optimizer.step(model.params + the regularisers' params, grads)
+
+Regularisers (opt-in, `regularisers=[(reg, weight), ...]`, regularisers.py) read the cache of a
+recurrent layer; their weighted penalties join the training loss and their gradients join the one
+backward pass, injected inside the stack. Without regularisers fit calls plain
+`model.backward(dout, cache)`, so any model with the forward/backward protocol of `Sequential`
+(a `GraphRNN`, a predictive-coding `Learner`) trains unchanged.
 
 Truncated BPTT (opt-in, `truncate_bptt=k`): each batch of sequences is cut into time windows of
 k steps, and each window starts from the previous window's final states, carried as plain
@@ -29,7 +37,9 @@ from .cells.masking import check_mask
 from .losses import LOSSES
 from .model import LAYER_TYPES
 from .optim import Adam, clip_grad_norm, squared_norms
+from .regularisers import apply_regularisers, check_regularisers, regulariser_params
 from .stack import StackedRNN
+from .threads import resolve_num_threads, thread_limit
 from .validation import check_int, shape_str
 
 
@@ -219,7 +229,7 @@ def evaluate(model, loss, data, metric=None, batch_size=256):
 # ---- fit ----------------------------------------------------------------------------------------------
 def fit(model, loss, train, val=None, optimizer=None, epochs=10, batch_size=32, metric=None,
         clip_norm=None, early_stopping=None, restore_best=True, shuffle=True, seed=0,
-        truncate_bptt=None, progress=True):
+        truncate_bptt=None, progress=True, num_threads=None, regularisers=None):
     """Train `model` (a Sequential; wrap a bare StackedRNN as Sequential([Recurrent(net)])) in
     place.
 
@@ -232,13 +242,20 @@ def fit(model, loss, train, val=None, optimizer=None, epochs=10, batch_size=32, 
     with restore_best the parameters of its best epoch are put back at the end.
     shuffle, seed: the order of the sequences each epoch (and the dropout masks) come from
     np.random.default_rng(seed).  truncate_bptt: None (full BPTT) or a window length k >= 1.
-    progress: a tqdm bar per epoch. Before the first step, fit calls
-    `allocator.keep_freed_memory()`, a process-wide malloc setting (see allocator.py).
+    progress: a tqdm bar per epoch. num_threads: at most this many BLAS threads while fit runs
+    (None: the MINIRNN_NUM_THREADS variable if set, else OpenBLAS's own setting; see
+    threads.py), the previous setting restored at the end. regularisers: None or a list of
+    (regulariser, weight >= 0) pairs (regularisers.py): weight * its penalty joins the training
+    loss, its gradients join the backward pass, and its own parameters, "reg.<name>.<param>",
+    are stepped (and restored with the best epoch) like the model's. Before the first step, fit
+    calls `allocator.keep_freed_memory()`, a process-wide malloc setting (see allocator.py).
 
     Returns the history: {"train_loss", "val_loss", "train_metric", "val_metric", "lr": lists
     per epoch; "grad_norm": {layer: per-epoch mean gradient norm before clipping}, "grad_norm_total";
-    "best_epoch", "stopped_epoch" (None if it ran all epochs)}. The train loss and metric of an
-    epoch are means over its batches (weighted by batch size), measured while training.
+    "best_epoch", "stopped_epoch" (None if it ran all epochs); "regularisers": {name: per-epoch
+    mean of weight * penalty}}. The train loss (penalties included) and metric of an epoch are
+    means over its batches (weighted by batch size), measured while training; the val loss is the
+    loss alone.
     """
     check_model(model)
     epochs, batch_size = check_int("epochs", epochs, minimum=0), check_int("batch_size", batch_size)
@@ -247,6 +264,9 @@ def fit(model, loss, train, val=None, optimizer=None, epochs=10, batch_size=32, 
     val = None if val is None else unpack("val", val)
     if val is not None:
         check_val((x, y, mask), val)
+    threads = resolve_num_threads(num_threads)
+    regularisers = check_regularisers(regularisers, model)
+    trained = dict(model.params, **regulariser_params(regularisers))  # the arrays themselves
     keep_freed_memory()  # reuse freed blocks: no page faults per step (allocator.py)
     loss_fn = resolve("loss", loss, LOSSES)
     metric_fn = None if metric is None else resolve("metric", metric, METRICS)
@@ -261,62 +281,72 @@ def fit(model, loss, train, val=None, optimizer=None, epochs=10, batch_size=32, 
         raise ValueError(f"early stopping on {early_stopping.monitor!r} needs a metric")
     rng = np.random.default_rng(seed)
     history = {"train_loss": [], "val_loss": [], "train_metric": [], "val_metric": [], "lr": [],
-               "grad_norm": {}, "grad_norm_total": [], "best_epoch": None, "stopped_epoch": None}
+               "grad_norm": {}, "grad_norm_total": [], "best_epoch": None, "stopped_epoch": None,
+               "regularisers": {reg.name: [] for reg, _, _ in regularisers}}
     best_params = None
-    for epoch in range(epochs):
-        sums, layer_norms, total_norms = {"loss": 0.0, "metric": 0.0, "count": 0}, [], []
-        history["lr"].append(optimizer.current_lr())
-        steps = [(idx, window) for idx in batches(len(x), batch_size, rng if shuffle else None)
-                 for window in time_windows(x.shape[1], truncate_bptt)]
-        bar = progress_bar(len(steps), f"epoch {epoch + 1}/{epochs}") if progress else None
-        carried = None
-        for idx, window in steps:
-            if window.start == 0:
-                carried = None  # a new batch of sequences starts from zero states
-            xb, yb = x[idx][:, window], y[idx]
-            yb = yb[:, window] if truncate_bptt is not None else yb
-            mb = None if mask is None else mask[idx][:, window]
-            out, cache = model.forward(xb, mb, initial_states=carried, train=True, rng=rng)
-            carried = cache.final_states  # plain arrays: no gradient flows between windows
-            batch_loss, dout = loss_fn(out, yb, cache.output_mask)
-            _, grads = model.backward(dout, cache)
-            squares = squared_norms(grads)  # before clipping: the true gradient
-            layer_norms.append(group_norms(squares))
-            total_norms.append(math.sqrt(sum(squares.values())))
-            if clip_norm is not None:
-                grads, _ = clip_grad_norm(grads, clip_norm, norm=total_norms[-1])
-            optimizer.step(model.params, grads)
-            sums["loss"] += batch_loss * len(idx)
-            sums["count"] += len(idx)
-            if metric_fn is not None:
-                sums["metric"] += metric_fn(out, yb, cache.output_mask) * len(idx)
+    with thread_limit(threads):  # the BLAS thread count for this run only (threads.py)
+        for epoch in range(epochs):
+            sums, layer_norms, total_norms = {"loss": 0.0, "metric": 0.0, "count": 0}, [], []
+            penalty_sums = dict.fromkeys(history["regularisers"], 0.0)
+            history["lr"].append(optimizer.current_lr())
+            steps = [(idx, window) for idx in batches(len(x), batch_size, rng if shuffle else None)
+                     for window in time_windows(x.shape[1], truncate_bptt)]
+            bar = progress_bar(len(steps), f"epoch {epoch + 1}/{epochs}") if progress else None
+            carried = None
+            for idx, window in steps:
+                if window.start == 0:
+                    carried = None  # a new batch of sequences starts from zero states
+                xb, yb = x[idx][:, window], y[idx]
+                yb = yb[:, window] if truncate_bptt is not None else yb
+                mb = None if mask is None else mask[idx][:, window]
+                out, cache = model.forward(xb, mb, initial_states=carried, train=True, rng=rng)
+                carried = cache.final_states  # plain arrays: no gradient flows between windows
+                batch_loss, dout = loss_fn(out, yb, cache.output_mask)
+                penalties, dlayers, dgates, reg_grads = apply_regularisers(regularisers, cache)
+                injected = {"dlayers": dlayers, "dgates": dgates} if regularisers else {}
+                _, grads = model.backward(dout, cache, **injected)
+                grads.update(reg_grads)
+                squares = squared_norms(grads)  # before clipping: the true gradient
+                layer_norms.append(group_norms(squares))
+                total_norms.append(math.sqrt(sum(squares.values())))
+                if clip_norm is not None:
+                    grads, _ = clip_grad_norm(grads, clip_norm, norm=total_norms[-1])
+                optimizer.step(trained, grads)
+                sums["loss"] += (batch_loss + sum(penalties.values())) * len(idx)
+                for name, penalty in penalties.items():
+                    penalty_sums[name] += penalty * len(idx)
+                sums["count"] += len(idx)
+                if metric_fn is not None:
+                    sums["metric"] += metric_fn(out, yb, cache.output_mask) * len(idx)
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{sums['loss'] / sums['count']:.4f}", refresh=False)
+            history["train_loss"].append(sums["loss"] / sums["count"])
+            history["train_metric"].append(sums["metric"] / sums["count"] if metric_fn else None)
+            for name, total in penalty_sums.items():
+                history["regularisers"][name].append(total / sums["count"])
+            for group in layer_norms[0]:
+                history["grad_norm"].setdefault(group, []).append(
+                    float(np.mean([norms[group] for norms in layer_norms])))
+            history["grad_norm_total"].append(float(np.mean(total_norms)))
+            if val is not None:
+                scores = evaluate(model, loss_fn, val, metric_fn, batch_size=max(batch_size, 256))
+                history["val_loss"].append(scores["loss"])
+                history["val_metric"].append(scores["metric"])
             if bar is not None:
-                bar.update(1)
-                bar.set_postfix(loss=f"{sums['loss'] / sums['count']:.4f}", refresh=False)
-        history["train_loss"].append(sums["loss"] / sums["count"])
-        history["train_metric"].append(sums["metric"] / sums["count"] if metric_fn else None)
-        for group in layer_norms[0]:
-            history["grad_norm"].setdefault(group, []).append(
-                float(np.mean([norms[group] for norms in layer_norms])))
-        history["grad_norm_total"].append(float(np.mean(total_norms)))
-        if val is not None:
-            scores = evaluate(model, loss_fn, val, metric_fn, batch_size=max(batch_size, 256))
-            history["val_loss"].append(scores["loss"])
-            history["val_metric"].append(scores["metric"])
-        if bar is not None:
-            bar.set_postfix(epoch_summary(history))
-            bar.close()
-        if early_stopping is not None:
-            stop = early_stopping.update(epoch, history[early_stopping.monitor][-1])
-            if early_stopping.best_epoch == epoch:
-                best_params = {k: v.copy() for k, v in model.params.items()}
-            if stop:
-                history["stopped_epoch"] = epoch
-                break
+                bar.set_postfix(epoch_summary(history))
+                bar.close()
+            if early_stopping is not None:
+                stop = early_stopping.update(epoch, history[early_stopping.monitor][-1])
+                if early_stopping.best_epoch == epoch:
+                    best_params = {k: v.copy() for k, v in trained.items()}
+                if stop:
+                    history["stopped_epoch"] = epoch
+                    break
     if early_stopping is not None:
         history["best_epoch"] = early_stopping.best_epoch
         if restore_best and best_params is not None:
-            for name, p in model.params.items():
+            for name, p in trained.items():
                 p[...] = best_params[name]
     return history
 

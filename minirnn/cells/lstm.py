@@ -20,6 +20,7 @@ Backpropagation through time: both h_t and c_t carry gradient to step t+1,
     dc_t = dc_t^{from t+1} + dh_t * o_t * (1 - tanh(c_t)^2)
     do_t = dh_t * tanh(c_t);  di_t = dc_t * g_t;  dg_t = dc_t * i_t;  df_t = dc_t * c_{t-1}
     dc_{t-1}^{from t} = dc_t * f_t
+    [di, df, dg, do]_t += dgates_t          (optional: a penalty that reads the gates themselves)
     da_t = [di * i(1-i), df * f(1-f), dg * (1-g^2), do * o(1-o)]
     dx_t = da_t @ Wx.T;  dh_{t-1}^{from t} = da_t @ Wh.T;  dWx += x_t.T @ da_t;  ...
 """
@@ -62,8 +63,10 @@ def lstm_total_gradients(dnext_h, dnext_c, cache):
     return dnext_h, dc
 
 
-def lstm_step_backward(dnext_h, dnext_c, cache):
-    """Backward of one step. dnext_h, dnext_c: (N, H).
+def lstm_step_backward(dnext_h, dnext_c, cache, dgates=None):
+    """Backward of one step. dnext_h, dnext_c: (N, H); dgates: None or (N, 4H), a gradient on
+    the gate activations [i, f, g, o] themselves (a penalty on the gates, regularisers.py), added
+    to the one that comes through the states.
 
     Returns dx: (N, D), dprev_h, dprev_c: (N, H), dWx: (D, 4H), dWh: (H, 4H), db: (4H,).
     """
@@ -76,6 +79,8 @@ def lstm_step_backward(dnext_h, dnext_c, cache):
     dprev_c = dc * f
     di = dc * g
     dg = dc * i
+    if dgates is not None:  # the gates are read by a penalty too
+        di, df, dg, do = (d + e for d, e in zip((di, df, dg, do), np.split(dgates, 4, axis=1)))
     # forward: i, f, o = sigmoid(a_i, a_f, a_o); g = tanh(a_g)
     da = np.concatenate([di * dsigmoid(i), df * dsigmoid(f), dg * dtanh(g), do * dsigmoid(o)],
                         axis=1)  # (N, 4H)
@@ -151,4 +156,4 @@ LSTM = CellSpec("lstm", gates=4, state_names=("h", "c"), step_forward=lstm_step_
                 step_backward=lstm_step_backward, step_jacobians=lstm_step_jacobians,
                 total_gradients=lstm_total_gradients, kernels=compiled_kernels("lstm"),
                 sigmoid_gates={"i": 0, "f": 1, "o": 3}, memory_gate="f", forget_gate="f",
-                torch_mode="LSTM", keras_gate_order=(0, 1, 2, 3))
+                torch_mode="LSTM", keras_gate_order=(0, 1, 2, 3), gates_key="ifgo")

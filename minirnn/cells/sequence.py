@@ -10,6 +10,10 @@ A cell (a CellSpec, spec.py) knows one step; these two loops run it over time fo
               dx_t, ds_{t-1}^{from t}, dparams_t = step_backward(ds_t, cache_t)
               dparams += dparams_t
 
+A penalty that reads a cell's gates (regularisers.py) adds a gradient dgates_t on the gate
+activations of step t; the step backward takes it (`step_backward(..., dgates=dgates_t)`) with
+the gradient that comes through the states. Only cells whose CellSpec names its `gates_key`.
+
 Truncated BPTT (`truncate=k`) cuts the sequence into windows of k steps, [0, k), [k, 2k), ...,
 and drops ds_{t-1}^{from t} where it would cross into the previous window (t a multiple of k):
 the gradients `fit(truncate_bptt=k)` computes, window by window, in one pass.
@@ -71,13 +75,14 @@ def sequence_forward(spec, x, *states_and_params, mask=None, recurrent_mask=None
 
 
 def sequence_backward(spec, dh, cache, *dfinal_states, checked=False, state_gradients=False,
-                      parameter_steps=False, truncate=None):
+                      parameter_steps=False, truncate=None, dgates=None):
     """Full BPTT of the cell `spec`. dh: (N, T, H) = dLoss/dh_t for every t; dfinal_states: per
     state, None or (N, H), an extra gradient on its final value. checked=True: the caller has
     checked dh and dfinal_states. state_gradients=True also records the total gradient on every
     state at every step (what the saliency maps show); parameter_steps=True each step's
     contribution to each parameter gradient (they sum to it). truncate: None (full BPTT) or k,
-    windows of k steps (module docstring).
+    windows of k steps (module docstring). dgates: None or (N, T, G*H), a gradient on the gate
+    activations cache[spec.gates_key] (checked=True: the caller has checked it too).
 
     Returns (dx: (N, T, D), *dinitial_states: (N, H), *dparams); with state_gradients=True also
     {state name: (N, T, H)}, with parameter_steps=True also {parameter name: (T, *its shape)},
@@ -87,6 +92,7 @@ def sequence_backward(spec, dh, cache, *dfinal_states, checked=False, state_grad
     dfinal_states = dfinal_states + (None,) * (num_states - len(dfinal_states))
     check_gradients(spec, dh, cache, dfinal_states, values=not checked)
     window = check_truncation(truncate)
+    check_gate_gradient(spec, dgates, cache, values=not checked)
     x, mask = cache["x"], cache["mask"]
     T = x.shape[1]
     dx = np.zeros_like(x)
@@ -104,7 +110,8 @@ def sequence_backward(spec, dh, cache, *dfinal_states, checked=False, state_grad
         step = step_cache(spec, cache, t, kept)
         if totals is not None:
             record_totals(spec, totals, t, through, carried, step)
-        dx[:, t], *rest = spec.step_backward(*through, step)
+        gates = {} if dgates is None else {"dgates": dgates[:, t]}
+        dx[:, t], *rest = spec.step_backward(*through, step, **gates)
         for name, dparam, g in zip(spec.param_names, dparams, rest[num_states:]):
             dparam += g
             if steps is not None:
@@ -203,3 +210,16 @@ def check_gradients(spec, dh, cache, dfinal_states, values=True):
             if values:
                 check_float_array(f"d{name}T", value)
             check_shape(f"d{name}T", value, (N, H))
+
+
+def check_gate_gradient(spec, dgates, cache, values=True, name="dgates"):
+    """dgates: None, or an array shaped like the gate activations cache[spec.gates_key] of a
+    cell that names its gates_key; values=True also requires a finite float array."""
+    if dgates is None:
+        return
+    if spec.gates_key is None:
+        raise ValueError(f"{name} needs a cell that exposes its gate activations (a CellSpec "
+                         f"with gates_key); cell {spec.name!r} has none")
+    if values:
+        check_float_array(name, dgates)
+    check_shape(name, dgates, cache[spec.gates_key].shape)

@@ -56,6 +56,11 @@ class CellSpec:
     keras_gate_order  minirnn block k is Keras block keras_gate_order[k]; None: no Keras layer.
     recurrent_biases  {param: block}: recurrent-bias blocks kept apart from b instead of folded
                       into it, because they sit inside a gate's product (GRU: bhn, block n).
+    gates_key         the step-cache key of the gate activations (N, G*H), blocks in gate order
+                      (LSTM: "ifgo"). A cell that names it takes a gradient on them,
+                      step_backward(*dnext_states, cache, dgates=(N, G*H)), which
+                      `sequence_backward(dgates=...)` hands each step (penalties on the gates,
+                      regularisers.py). None: no gradient on the gates.
     """
     name: str
     gates: int
@@ -72,6 +77,7 @@ class CellSpec:
     torch_mode: Optional[str] = None
     keras_gate_order: Optional[tuple] = None
     recurrent_biases: dict = field(default_factory=dict)
+    gates_key: Optional[str] = None
 
     def __post_init__(self):
         check_spec(self)
@@ -152,6 +158,9 @@ def check_spec(spec):
         if getattr(spec, role) not in (None, *spec.sigmoid_gates):
             raise ValueError(f"{role} must be one of sigmoid_gates {sorted(spec.sigmoid_gates)}; "
                              f"got {getattr(spec, role)!r}")
+    if spec.gates_key is not None and (not isinstance(spec.gates_key, str) or not spec.gates_key):
+        raise ValueError(f"gates_key must be None or a non-empty str (a step-cache key); "
+                         f"got {spec.gates_key!r}")
     if set(spec.recurrent_biases) - set(spec.extra_params):
         raise ValueError(f"recurrent_biases must name extra_params; got {spec.recurrent_biases!r}")
     order = spec.keras_gate_order
