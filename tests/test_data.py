@@ -14,7 +14,8 @@ import pytest
 from minirnn import data
 from minirnn.data import tasks
 
-DATA_FOLDERS = ("movie_reviews", "japanese_vowels", "airline")
+DATA_FOLDERS = ("movie_reviews", "japanese_vowels", "airline", "seattle_weather",
+                "splice_sites", "light_curves")
 
 
 # ---------------------------------------------------------------- shipped files
@@ -151,6 +152,37 @@ def test_airline():
     assert months == expected
     np.testing.assert_array_equal(passengers[:4], [112, 118, 132, 129])
     np.testing.assert_array_equal(passengers[-3:], [461, 390, 432])
+
+
+def test_seattle_weather_file_is_the_original():
+    """sha256 of the decompressed file equals the wheel's file (recorded in the README)."""
+    packed = resources.files("minirnn.data").joinpath(
+        "files", "seattle_weather", "seattle-weather.csv.gz").read_bytes()
+    digest = hashlib.sha256(gzip.decompress(packed)).hexdigest()
+    assert digest == "62f0609f787158128aa2bd102967173a4953122dd4f872bf1d502cae1037df0b"
+
+
+def test_seattle_weather_shapes_dates_and_values():
+    weather = data.load_seattle_weather()
+    assert set(weather) == {"date", *data.WEATHER_COLUMNS, "weather"}
+    assert all(column.shape == (1461,) for column in weather.values())
+    dates = weather["date"]
+    assert dates.dtype == np.dtype("datetime64[D]")
+    assert str(dates[0]) == "2012-01-01" and str(dates[-1]) == "2015-12-31"
+    assert np.all(np.diff(dates) == np.timedelta64(1, "D"))      # daily, no gap, in order
+    assert "2012-02-29" in dates.astype(str) and "2013-02-29" not in dates.astype(str)
+    for name in data.WEATHER_COLUMNS:
+        assert weather[name].dtype == np.float64 and np.isfinite(weather[name]).all()
+    assert np.all(weather["temp_min"] <= weather["temp_max"])
+    assert weather["precipitation"].min() == 0.0 and weather["precipitation"].max() == 55.9
+    # the first and last rows of the file, read by eye
+    first = [weather[name][0] for name in data.WEATHER_COLUMNS]
+    last = [weather[name][-1] for name in data.WEATHER_COLUMNS]
+    assert first == [0.0, 12.8, 5.0, 4.7] and weather["weather"][0] == "drizzle"
+    assert last == [0.0, 5.6, -2.1, 3.5] and weather["weather"][-1] == "sun"
+    labels, counts = np.unique(weather["weather"], return_counts=True)
+    assert dict(zip(labels.tolist(), counts.tolist())) == {
+        "drizzle": 54, "fog": 411, "rain": 259, "snow": 23, "sun": 714}
 
 
 # ---------------------------------------------------------------- vocabulary

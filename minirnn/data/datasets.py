@@ -6,9 +6,11 @@ Shape legend: N sequences, T time steps, D features per step.
     labels = sentiment_labels(scores)         # 1 where score > 0, else 0
     vowels = load_japanese_vowels()           # dict: X_train (270, 29, 12), lengths_train, y_train, ...
     months, passengers = load_airline()       # 144 monthly totals, 1949-01 .. 1960-12
+    weather = load_seattle_weather()          # dict: date (1461,), temp_max, ... per day
 
 Each file's folder in minirnn/data/files/ has a README.md with its source, licence and changes;
-minirnn/data/make_files.py rebuilds the files from the published archives.
+minirnn/data/make_files.py rebuilds the files from the published archives
+(make_weather_files.py the weather file).
 """
 import csv
 import gzip
@@ -86,3 +88,30 @@ def load_airline():
         rows = list(csv.reader(text))
     months = [month for month, _ in rows[1:]]          # rows[0] is the header Date,Passengers
     return months, np.array([float(count) for _, count in rows[1:]])
+
+
+WEATHER_COLUMNS = ("precipitation", "temp_max", "temp_min", "wind")
+
+
+def load_seattle_weather():
+    """Daily weather in Seattle, 2012-01-01 to 2015-12-31 (1,461 days, no gaps), NOAA's records
+    as vega_datasets ships them.
+
+    Returns a dict of (1461,) arrays in date order:
+        date           datetime64[D]
+        precipitation  float64, mm of the day
+        temp_max       float64, the day's highest temperature, deg C
+        temp_min       float64, the day's lowest temperature, deg C
+        wind           float64, mean wind speed, m/s
+        weather        str, one of drizzle, fog, rain, snow, sun
+    """
+    with data_file("seattle_weather", "seattle-weather.csv.gz").open("rb") as raw:
+        with gzip.open(raw, "rt", encoding="utf-8") as text:
+            rows = list(csv.reader(text))
+    header, rows = rows[0], rows[1:]   # date,precipitation,temp_max,temp_min,wind,weather
+    columns = dict(zip(header, zip(*rows)))
+    weather = {"date": np.array([day.replace("/", "-") for day in columns["date"]],
+                                dtype="datetime64[D]")}
+    weather.update({name: np.array(columns[name], dtype=np.float64) for name in WEATHER_COLUMNS})
+    weather["weather"] = np.array(columns["weather"])
+    return weather

@@ -40,11 +40,17 @@ def write_movie_reviews(sdist_path):
     with tarfile.open(fileobj=io.BytesIO(inner)) as hutto:
         snippets = hutto.extractfile(VADER_INNER).read()
     folder = FILES / "movie_reviews"
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / "movieReviewSnippets_GroundTruth.txt.gz", "wb") as raw:
-        with gzip.GzipFile(filename="", mode="wb", compresslevel=9, fileobj=raw, mtime=0) as out:
-            out.write(snippets)
+    write_gzipped(folder / "movieReviewSnippets_GroundTruth.txt.gz", snippets)
     (folder / "LICENSE.txt").write_bytes(licence)
+
+
+def write_gzipped(path, content):
+    """Write the bytes `content` to path gzipped (level 9, header mtime 0, no file name: the same
+    content always gives the same file), creating its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as raw:
+        with gzip.GzipFile(filename="", mode="wb", compresslevel=9, fileobj=raw, mtime=0) as out:
+            out.write(content)
 
 
 def parse_ts(text):
