@@ -33,22 +33,56 @@ from .sequence import sequence_backward, sequence_forward
 from .spec import CellSpec, compiled_kernels
 
 
+def gru_gates(ax, ah, bhn, prev_h):
+    """The gates and the new state from the two products, for any leading axes (...):
+    ax: (..., 3H) = the input product plus b, ah: (..., 3H) = the recurrent product without bhn,
+    bhn: (H,), prev_h: (..., H). The graph GRU (minirnn/graph) calls it with graph products.
+
+    Returns next_h: (..., H), rzn: (..., 3H) = [r, z, n] and hn: (..., H) = ah_n + bhn.
+    """
+    H = prev_h.shape[-1]
+    hn = ah[..., 2 * H:] + bhn  # (..., H)
+    rz = sigmoid(ax[..., :2 * H] + ah[..., :2 * H])  # (..., 2H)
+    r, z = rz[..., :H], rz[..., H:]
+    n = np.tanh(ax[..., 2 * H:] + r * hn)
+    next_h = (1.0 - z) * n + z * prev_h
+    return next_h, np.concatenate([rz, n], axis=-1), hn
+
+
+def gru_gates_backward(dnext_h, cache):
+    """Backward of `gru_gates`. dnext_h: (..., H); cache: a step cache holding what `gru_gates`
+    made, "rzn" and "hn", and "prev_h" (the GRU's, or the graph GRU's).
+
+    Returns dax: (..., 3H), dah: (..., 3H) (its n part is also dLoss/dbhn per item) and the
+    part of dprev_h that comes through the update z * prev_h, (..., H).
+    """
+    r, z, n = np.split(cache["rzn"], 3, axis=-1)
+    # forward: next_h = (1 - z) * n + z * prev_h
+    dn = dnext_h * (1.0 - z)
+    dz = dnext_h * (cache["prev_h"] - n)
+    dprev_h = dnext_h * z
+    # forward: n = tanh(ax_n + r * hn)
+    dan = dn * dtanh(n)
+    dr = dan * cache["hn"]
+    dhn = dan * r
+    # forward: r, z = sigmoid(ax_rz + ah_rz)
+    darz = np.concatenate([dr * dsigmoid(r), dz * dsigmoid(z)], axis=-1)  # (..., 2H)
+    dax = np.concatenate([darz, dan], axis=-1)  # (..., 3H)
+    dah = np.concatenate([darz, dhn], axis=-1)  # (..., 3H)
+    return dax, dah, dprev_h
+
+
 def gru_step_forward(x, prev_h, Wx, Wh, b, bhn, recurrent_mask=None):
     """One step. x: (N, D), prev_h: (N, H), Wx: (D, 3H), Wh: (H, 3H), b: (3H,), bhn: (H,);
     recurrent_mask: None or (N, H) (recurrent dropout).
 
     Returns next_h: (N, H) and the cache that `gru_step_backward` needs.
     """
-    H = prev_h.shape[1]
     ax = x @ Wx + b  # (N, 3H)
     ah = dropped(prev_h, recurrent_mask) @ Wh  # (N, 3H)
-    hn = ah[:, 2 * H:] + bhn  # (N, H)
-    rz = sigmoid(ax[:, :2 * H] + ah[:, :2 * H])  # (N, 2H)
-    r, z = rz[:, :H], rz[:, H:]
-    n = np.tanh(ax[:, 2 * H:] + r * hn)
-    next_h = (1.0 - z) * n + z * prev_h
-    cache = {"x": x, "prev_h": prev_h, "Wx": Wx, "Wh": Wh,
-             "rzn": np.concatenate([rz, n], axis=1), "hn": hn, "recurrent_mask": recurrent_mask}
+    next_h, rzn, hn = gru_gates(ax, ah, bhn, prev_h)
+    cache = {"x": x, "prev_h": prev_h, "Wx": Wx, "Wh": Wh, "rzn": rzn, "hn": hn,
+             "recurrent_mask": recurrent_mask}
     return next_h, cache
 
 
@@ -57,27 +91,16 @@ def gru_step_backward(dnext_h, cache):
 
     Returns dx: (N, D), dprev_h: (N, H), dWx: (D, 3H), dWh: (H, 3H), db: (3H,), dbhn: (H,).
     """
-    r, z, n = np.split(cache["rzn"], 3, axis=1)
     prev_h = cache["prev_h"]
-    # forward: next_h = (1 - z) * n + z * prev_h
-    dn = dnext_h * (1.0 - z)
-    dz = dnext_h * (prev_h - n)
-    dprev_h = dnext_h * z
-    # forward: n = tanh(ax_n + r * hn)
-    dan = dn * dtanh(n)
-    dr = dan * cache["hn"]
-    dhn = dan * r
-    # forward: r, z = sigmoid(ax_rz + ah_rz)
-    darz = np.concatenate([dr * dsigmoid(r), dz * dsigmoid(z)], axis=1)  # (N, 2H)
-    dax = np.concatenate([darz, dan], axis=1)  # (N, 3H)
-    dah = np.concatenate([darz, dhn], axis=1)  # (N, 3H)
-    # forward: ax = x @ Wx + b;  ah = (prev_h * m) @ Wh (+ bhn on the n part)
+    # forward: next_h, rzn, hn = gru_gates(ax, ah, bhn, prev_h)
+    dax, dah, dprev_h = gru_gates_backward(dnext_h, cache)
+    # forward: ax = x @ Wx + b;  ah = (prev_h * m) @ Wh
     dx = dax @ cache["Wx"].T
     dWx = cache["x"].T @ dax
     db = dax.sum(axis=0)
     dprev_h += dropped(dah @ cache["Wh"].T, cache["recurrent_mask"])
     dWh = dropped(prev_h, cache["recurrent_mask"]).T @ dah
-    dbhn = dhn.sum(axis=0)
+    dbhn = dah[:, 2 * prev_h.shape[1]:].sum(axis=0)  # bhn is added to the n part of ah
     return dx, dprev_h, dWx, dWh, db, dbhn
 
 
