@@ -15,7 +15,8 @@ from minirnn import data
 from minirnn.data import tasks
 
 DATA_FOLDERS = ("movie_reviews", "japanese_vowels", "airline", "seattle_weather",
-                "splice_sites", "light_curves")
+                "splice_sites", "light_curves", "bach_chorales", "climate",
+                "cycling_workout")
 
 
 # ---------------------------------------------------------------- shipped files

@@ -15,6 +15,9 @@ from .tasks import (ANBN_SYMBOLS, DIGITS, NUMBER_WORDS, TARGET_SPECIALS, all_bit
                     spiral_sequences, spirals, transduction, two_timescale)
 from .tasks import ANOMALY_KINDS, multiscale_anomalies
 from .anomalies import load_mitbih_ecg, load_ucr_internal_bleeding
+from .chorales import load_chorale_windows, load_chorales
+from .cycling import load_cycling_workout, load_workout_windows
+from .climate import decimal_year, fill_gaps, final_years_split, load_co2, load_elnino
 from .light_curves import load_light_curve_windows, load_light_curves
 from .splice_sites import load_genomes, load_intron_windows, load_splice_sites
 from .us_income import load_us_income
@@ -29,4 +32,7 @@ __all__ = ["load_airline", "load_japanese_vowels", "load_movie_reviews", "load_s
            "load_intron_windows", "road_grid_congestion", "OOV_ID", "PAD_ID",
            "Vocabulary", "tokenize", "ANOMALY_KINDS", "multiscale_anomalies",
            "load_mitbih_ecg", "load_ucr_internal_bleeding", "load_light_curves",
-           "load_light_curve_windows"]
+           "load_light_curve_windows", "load_elnino", "load_co2", "fill_gaps",
+           "decimal_year", "final_years_split", "load_chorales",
+           "load_chorale_windows",
+           "load_cycling_workout", "load_workout_windows"]
