@@ -240,6 +240,33 @@ class PredictiveCodingStack:
                 f"hidden_sizes={self.hidden_sizes}, dtype={self.dtype.name})")
 
 
+def forecast_jacobian(stack, x, t, initial_states=None):
+    """The Jacobian of the stack's forecast of x_{t+1}, p^1_t, with respect to every input step
+    it depends on: J (N, D, t + 1, D), J[n, i, s, j] = d p^1_t[n, i] / d x_s[n, j] for s <= t
+    (every later input step has no influence: the stack is causal). x: (N, T, D) with t < T.
+
+    p^1_t = x_{t+1} - e^1_{t+1}, so the forecast's gradient is minus the gradient of the error
+    e^1_{t+1}: the stack runs on x_0 .. x_t and one more step (zeros: its value does not matter),
+    and `backward` is called once per forecast dimension i with derrors = -1 on e^1_{t+1}[:, i].
+    The rows of a batch are independent, so one pass serves every n. Norms over (i, j) per s show
+    how far back the forecast looks.
+    """
+    check_sequence("x", x, stack.input_size)
+    N, T, D = x.shape
+    t = check_int("t", t, minimum=0)
+    if t >= T:
+        raise ValueError(f"t must be a step of x, 0 <= t < T = {T}; got {t}")
+    padded = np.concatenate([x[:, :t + 1], np.zeros((N, 1, D), x.dtype)], axis=1)  # (N, t+2, D)
+    _, cache = stack.forward(padded, initial_states)
+    J = np.empty((N, D, t + 1, D), stack.dtype)
+    for i in range(D):
+        derrors = np.zeros_like(cache.errors)
+        derrors[:, t + 1, 0, i] = -1.0  # p^1_t = x_{t+1} - e^1_{t+1}
+        dx, _ = stack.backward(derrors, cache)
+        J[:, i] = dx[:, :t + 1]
+    return J
+
+
 def readout(h, V, c):
     """A layer's prediction of its next input: p = h @ V + c. h: (N, H) -> (N, D)."""
     return h @ V + c

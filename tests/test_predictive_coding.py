@@ -12,7 +12,8 @@ import pytest
 from minirnn.cells import get_cell
 from minirnn.gradcheck import check_gradients
 from minirnn.optim import Adam
-from minirnn.predictive_coding import Learner, PredictiveCodingStack, prediction_error_loss
+from minirnn.predictive_coding import (Learner, PredictiveCodingStack, forecast_jacobian,
+                                        prediction_error_loss)
 from minirnn.train import fit
 
 DEMO = Path(__file__).resolve().parent.parent / "demos" / "predictive_coding.py"
@@ -261,3 +262,32 @@ def test_demo_main_on_a_tiny_setting(demo, tmp_path, capsys):
     assert rms.shape == (2, 4) and np.all(rms > 0)
     assert rms[0, 0] == pytest.approx(saved["layers"]["weather"]["PC end to end"]["rms"][1][0])
     assert summary["seeds"] == 2
+
+
+def test_forecast_jacobian_matches_differences_of_the_forecast():
+    rng = np.random.default_rng(7)
+    stack = PredictiveCodingStack("lstm", 2, [3, 2], seed=3)
+    for key, value in stack.params.items():        # nonzero biases, like every other check here
+        value += 0.3 * rng.standard_normal(value.shape)
+    x = rng.standard_normal((2, 6, 2))
+    states = stack.random_states(2, rng)
+    t, eps = 3, 1e-6
+    J = forecast_jacobian(stack, x, t, states)
+    assert J.shape == (2, 2, t + 1, 2)
+    numeric = np.empty_like(J)
+    for s_ in range(t + 1):
+        for j in range(2):
+            up, down = x.copy(), x.copy()
+            up[:, s_, j] += eps
+            down[:, s_, j] -= eps
+            p_up = stack.forward(up, states)[1].predictions[:, t, 0]     # (N, D): p^1_t
+            p_down = stack.forward(down, states)[1].predictions[:, t, 0]
+            numeric[:, :, s_, j] = (p_up - p_down) / (2 * eps)
+    error = np.abs(J - numeric).max() / max(np.abs(numeric).max(), 1e-8)
+    assert error < 1e-7, error
+    assert np.abs(J[:, :, t]).max() > 1e-3                       # the newest input matters
+    later = x.copy()
+    later[:, t + 1:] = 99.0                                       # the future does not
+    assert np.array_equal(forecast_jacobian(stack, later, t, states), J)
+    with pytest.raises(ValueError, match="t must be"):
+        forecast_jacobian(stack, x, 6)
