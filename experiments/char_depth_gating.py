@@ -45,6 +45,7 @@ for folder in (REPO, HERE):
 from charlm import (ALPHABET, CharModel, as_streams, bits_per_char, load_corpus,  # noqa: E402
                     train, windows)
 from minirnn.analysis.probes import linear_probe                  # noqa: E402
+from minirnn.analysis.states import layer_states                  # noqa: E402
 from minirnn.cells import CELLS as CELL_SPECS                     # noqa: E402
 
 CELLS = ("rnn", "gru", "lstm")
@@ -119,16 +120,16 @@ def code_labels(text):
             "indent": indent}
 
 
-def layer_states(model, streams, window):
+def stream_states(model, streams, window):
     """{("h" | "c", layer): (N, S - 1, H_l)}: every layer's state after each input character
     (the last character is never an input), the state carried across windows."""
     states, chunks = None, {}
+    net = model.net
     for _, ids in windows(streams, window):
         _, states, (_, cache, _) = model.forward(ids[:, :-1], states)
         for l in range(1, model.layers + 1):
-            chunks.setdefault(("h", l), []).append(cache.outputs[l])
-            if model.net.cell == "lstm":
-                chunks.setdefault(("c", l), []).append(np.asarray(cache.layers[l]["fwd"]["c"]))
+            for name in net.spec.state_names:
+                chunks.setdefault((name, l), []).append(layer_states(net, cache, l, name))
     return {key: np.concatenate(parts, axis=1) for key, parts in chunks.items()}
 
 
@@ -148,7 +149,7 @@ def unit_probes(model, data, cfg):
     P = cfg["probe_chars"] // cfg["probe_streams"] * cfg["probe_streams"]
     streams = as_streams(data["held_out"][:P], cfg["probe_streams"])
     labels = code_labels(data["held_out_text"])
-    states = layer_states(model, streams, cfg["window"])
+    states = stream_states(model, streams, cfg["window"])
     rows = []
     for (state, layer), features in states.items():
         for name in TARGETS:
@@ -271,7 +272,7 @@ def plot_unit_on_code(model, run, data, cfg, target, path, chars=1100):
     text = data["held_out_text"]
     start = text.index("\n", len(text) // 3) + 1                # a whole-line start
     ids = data["held_out"][start:start + chars + 1][None, :]
-    states = layer_states(model, ids, cfg["window"])[("h", best["layer"])][0, :, best["unit"]]
+    states = stream_states(model, ids, cfg["window"])[("h", best["layer"])][0, :, best["unit"]]
     plt = pyplot()
     snippet = text[start:start + chars]
     lines = snippet.split("\n")[:-1]

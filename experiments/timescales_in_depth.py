@@ -56,6 +56,7 @@ for folder in (REPO, HERE):
 from charlm import ALPHABET, CharModel, as_streams, bits_per_char, load_corpus, train  # noqa: E402
 from minirnn.analysis.frequency import frequency_response         # noqa: E402
 from minirnn.analysis.impulse import decay_time_constant, impulse_response   # noqa: E402
+from minirnn.analysis.states import layer_states                  # noqa: E402
 
 CELLS = ("rnn", "lstm")
 SETTINGS = {   # what --quick, the default and --full set (any flag given explicitly wins)
@@ -79,13 +80,11 @@ def perturbation_curves(model, held_out, probes, burn_in, horizon, rng):
     changed[:, burn_in] = (ids[:, burn_in] + rng.integers(1, V, size=probes)) % V  # never equal
     x, _ = model.embed.forward(np.concatenate([ids, changed]))
     _, _, cache = model.net.forward(x)
-    names = ("h", "c") if model.net.cell == "lstm" else ("h",)
     curves = {}
-    for name in names:
+    for name in model.net.spec.state_names:
         rows = []
         for l in range(1, model.layers + 1):
-            s = cache.outputs[l] if name == "h" else cache.layers[l]["fwd"]["c"]
-            s = np.asarray(s).reshape(2, probes, burn_in + horizon, -1)
+            s = layer_states(model.net, cache, l, name).reshape(2, probes, burn_in + horizon, -1)
             rows.append(np.linalg.norm(s[1] - s[0], axis=-1).mean(axis=0))
         curves[name] = np.array(rows)
     return curves, ids
