@@ -44,7 +44,7 @@ for folder in (REPO, HERE):
 
 from charlm import (ALPHABET, CharModel, as_streams, bits_per_char, load_corpus,  # noqa: E402
                     train, windows)
-from minirnn.analysis.probes import linear_probe                  # noqa: E402
+from minirnn.analysis.probes import best_unit, linear_probe       # noqa: E402
 from minirnn.analysis.states import layer_states                  # noqa: E402
 from minirnn.cells import CELLS as CELL_SPECS                     # noqa: E402
 
@@ -131,17 +131,6 @@ def stream_states(model, streams, window):
             for name in net.spec.state_names:
                 chunks.setdefault((name, l), []).append(layer_states(net, cache, l, name))
     return {key: np.concatenate(parts, axis=1) for key, parts in chunks.items()}
-
-
-def best_unit(features, target):
-    """(index, r) of the unit whose activation has the largest |Pearson r| with target."""
-    X = features.reshape(-1, features.shape[-1])
-    y = target.reshape(-1)
-    Xc, yc = X - X.mean(axis=0), y - y.mean()
-    denom = np.sqrt((Xc ** 2).sum(axis=0) * (yc ** 2).sum())
-    r = np.divide(Xc.T @ yc, denom, out=np.zeros(X.shape[1]), where=denom > 0)
-    k = int(np.argmax(np.abs(r)))
-    return k, float(r[k])
 
 
 def unit_probes(model, data, cfg):

@@ -51,7 +51,7 @@ if HERE not in sys.path:
 import counting_protocols as shared                                  # noqa: E402
 from counting_protocols import (CONFIGS, REPO, CountingNet, accepted,  # noqa: E402
                                 largest_contiguous, register_peephole, write_result)
-from minirnn.analysis import linear_probe                            # noqa: E402
+from minirnn.analysis import best_unit, linear_probe                 # noqa: E402
 from minirnn.data.tasks import anbn                                  # noqa: E402
 from minirnn.losses import (binary_cross_entropy_with_logits,        # noqa: E402
                             mean_squared_error, softmax_cross_entropy)
@@ -230,11 +230,10 @@ def counter_probe(protocol, model, ns):
     count = np.cumsum(x[..., 1] - x[..., 2], axis=1)                        # (N, T)
     valid = data["valid"]
     rows, target = c[valid], count[valid]                                   # (M, H), (M,)
-    rs = [abs(np.corrcoef(rows[:, j], target)[0, 1]) if rows[:, j].std() > 0 else 0.0
-          for j in range(rows.shape[1])]
+    _, r = best_unit(rows, target)
     probe = linear_probe(rows, target, seed=0)
     peak = float(np.max(np.abs(c[valid])))
-    return {"best_unit_abs_r": float(max(rs)), "probe_r2_test": float(probe.r2_test),
+    return {"best_unit_abs_r": abs(r), "probe_r2_test": float(probe.r2_test),
             "max_abs_c": peak}
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from minirnn import StackedRNN
-from minirnn.analysis import linear_probe, probe_layer, saliency, state_gradients
+from minirnn.analysis import best_unit, linear_probe, probe_layer, saliency, state_gradients
 from minirnn.constructions import leaky_integrator_stack
 
 
@@ -163,3 +163,18 @@ def test_cell_trace_on_one_cells_cache(cell, rng):
         step_grads = spec.step_backward(*arriving, step_cache(spec, cell_cache, t))[1 + num_states:]
         for name, g in zip(spec.param_names, step_grads):
             np.testing.assert_allclose(trace.parameter_steps[name][t], g, rtol=1e-12)
+
+
+def test_best_unit_finds_the_unit_most_correlated_with_the_target():
+    rng = np.random.default_rng(3)
+    target = rng.standard_normal((4, 25))                          # (N, T)
+    features = rng.standard_normal((4, 25, 5))
+    features[..., 3] = -2.0 * target + 0.1 * rng.standard_normal((4, 25))   # anticorrelated
+    features[..., 1] = 7.0                                          # constant: r = 0, not nan
+    unit, r = best_unit(features, target)
+    expected = np.corrcoef(features[..., 3].ravel(), target.ravel())[0, 1]
+    assert unit == 3 and r < -0.9 and np.isclose(r, expected, rtol=1e-12)
+    others = [abs(np.corrcoef(features[..., j].ravel(), target.ravel())[0, 1]) for j in (0, 2, 4)]
+    assert abs(r) > max(others)
+    with pytest.raises(ValueError, match="target must have shape"):
+        best_unit(features, target[:, :-1])

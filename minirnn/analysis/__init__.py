@@ -6,14 +6,15 @@
     fixed_points  find_fixed_points: fixed / slow points of a layer and their eigenvalues
     saliency      saliency: d output / d input step and / d each layer's state, a (T x layer) map;
                   cell_trace: one cell's state gradients and per-step parameter gradients
-    probes        linear_probe, probe_layer: least-squares readouts scored by held-out R^2
+    probes        linear_probe, probe_layer: least-squares readouts scored by held-out R^2;
+                  best_unit: the single unit most correlated with a target
 """
 from .fixed_points import FixedPoint, classify_eigenvalues, find_fixed_points
 from .frequency import FrequencyResponse, frequency_response
 from .impulse import ImpulseResponse, decay_time_constant, impulse_response
 from .lesions import (LesionStudy, clamp_gate, copy_network, lesion_recurrence, lesion_study,
                       remove_skip_edge, standard_lesions)
-from .probes import LinearProbe, linear_probe, probe_layer
+from .probes import LinearProbe, best_unit, linear_probe, probe_layer
 from .saliency import CellTrace, Saliency, cell_trace, saliency, state_gradients
 from .states import layer_states, visited_states
 
@@ -22,6 +23,6 @@ __all__ = ["FixedPoint", "classify_eigenvalues", "find_fixed_points",
            "ImpulseResponse", "decay_time_constant", "impulse_response",
            "LesionStudy", "clamp_gate", "copy_network", "lesion_recurrence", "lesion_study",
            "remove_skip_edge", "standard_lesions",
-           "LinearProbe", "linear_probe", "probe_layer",
+           "LinearProbe", "best_unit", "linear_probe", "probe_layer",
            "CellTrace", "Saliency", "cell_trace", "saliency", "state_gradients",
            "layer_states", "visited_states"]

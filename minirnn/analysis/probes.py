@@ -86,6 +86,24 @@ def linear_probe(features, target, test_fraction=0.3, ridge=0.0, seed=0):
                        r2_test_per_target=per_target)
 
 
+def best_unit(features, target):
+    """The single unit that best reads the target: (index, r), the unit whose activation has
+    the largest |Pearson r| with target over all rows (a unit that never changes has r = 0).
+
+    features: (..., F), e.g. (N, T, F) states; target: features.shape[:-1].
+    """
+    features, target = np.asarray(features, dtype=np.float64), np.asarray(target, np.float64)
+    if features.ndim < 2 or target.shape != features.shape[:-1]:
+        raise ValueError(f"target must have shape {features.shape[:-1]} to match features "
+                         f"{features.shape} (..., F); got {target.shape}")
+    X, y = features.reshape(-1, features.shape[-1]), target.reshape(-1)
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    denom = np.sqrt((Xc ** 2).sum(axis=0) * (yc ** 2).sum())
+    r = np.divide(Xc.T @ yc, denom, out=np.zeros(X.shape[1]), where=denom > 0)
+    k = int(np.argmax(np.abs(r)))
+    return k, float(r[k])
+
+
 def probe_layer(net, x, target, layer, state="h", test_fraction=0.3, ridge=0.0, seed=0,
                 backend=None):
     """Run net on x (N, T, D) and probe layer `layer`'s state sequence ('h' or 'c'; layer 0 is
