@@ -19,10 +19,11 @@ then far faster (benchmarks/results-threads.md has the measurements).
 """
 import contextlib
 import ctypes
+import functools
 import os
 from multiprocessing import get_context
 
-from .kernels.blas import loaded_libraries
+from .kernels.blas import openblas_libraries
 from .validation import check_int
 
 ENVIRONMENT_VARIABLE = "MINIRNN_NUM_THREADS"
@@ -32,20 +33,12 @@ SYMBOLS = (("scipy_openblas_set_num_threads", "scipy_openblas_get_num_threads"),
            ("openblas_set_num_threads64_", "openblas_get_num_threads64_"))
 
 
+@functools.cache
 def blas_controls():
-    """{library file name: (set, get)} for every OpenBLAS loaded that exports both functions,
-    after loading NumPy's and SciPy's BLAS."""
-    import numpy  # noqa: F401  (NumPy's OpenBLAS)
-    import scipy.linalg.cython_blas  # noqa: F401  (SciPy's: the one the kernels call)
+    """{library file name: (set, get)} for every OpenBLAS loaded (kernels/blas.py) that exports
+    both functions."""
     controls = {}
-    for path in loaded_libraries():
-        name = os.path.basename(path)
-        if "openblas" not in name.lower():
-            continue
-        try:
-            library = ctypes.CDLL(path)
-        except OSError:
-            continue
+    for name, library in openblas_libraries().items():
         for set_name, get_name in SYMBOLS:
             setter, getter = getattr(library, set_name, None), getattr(library, get_name, None)
             if setter is not None and getter is not None:

@@ -35,18 +35,29 @@ def loaded_libraries():
 
 
 @functools.cache
+def openblas_libraries():
+    """{file name: ctypes handle} of every OpenBLAS this process has loaded, in path order, once
+    SciPy's BLAS is loaded (NumPy's is loaded with NumPy). Files that cannot be opened again (for
+    example deleted since they were loaded) are left out."""
+    import scipy.linalg.cython_blas  # noqa: F401  (loads SciPy's BLAS)
+    libraries = {}
+    for path in loaded_libraries():
+        name = os.path.basename(path)
+        if "openblas" not in name.lower():
+            continue
+        try:
+            libraries[name] = ctypes.CDLL(path)
+        except OSError:  # e.g. a file deleted since it was loaded, or a path with spaces
+            continue
+    return libraries
+
+
+@functools.cache
 def scipy_openblas_family():
     """The kernel family SciPy's OpenBLAS picked ('SkylakeX', 'Haswell', ...), or None when SciPy
     does not use an OpenBLAS this can ask (only the 32-bit-integer interface is asked: NumPy's
     OpenBLAS has the 64-bit one)."""
-    import scipy.linalg.cython_blas  # noqa: F401  (loads SciPy's BLAS)
-    for path in loaded_libraries():
-        if "openblas" not in os.path.basename(path).lower():
-            continue
-        try:
-            library = ctypes.CDLL(path)
-        except OSError:  # e.g. a file deleted since it was loaded, or a path with spaces
-            continue
+    for library in openblas_libraries().values():
         for symbol in CORENAME_SYMBOLS:
             corename = getattr(library, symbol, None)
             if corename is not None:
