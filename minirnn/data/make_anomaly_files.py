@@ -24,7 +24,7 @@ redistribution).
 import sys
 import zipfile
 
-from .make_files import FILES, write_gzipped
+from .make_files import FILES, wheel_licence, write_gzipped
 
 UCR_FOLDER = "aeon/datasets/data/KDD-TSAD_135"
 UCR_NAME = "135_UCR_Anomaly_InternalBleeding16"
@@ -32,18 +32,12 @@ UCR_TRAIN_ROWS = 1200
 MITDB_FILE = "sktime/datasets/data/mitdb/mitdb.csv"
 
 
-def licence_of(wheel):
-    """The bytes of the wheel's dist-info licence file."""
-    return next(wheel.read(name) for name in wheel.namelist()
-                if name.endswith(".dist-info/licenses/LICENSE"))
-
-
 def write_ucr_files(aeon_wheel):
     """aeon's TEST csv gzipped, after checking that its TRAIN csv is the TEST csv's prefix."""
     with zipfile.ZipFile(aeon_wheel) as wheel:
         train = wheel.read(f"{UCR_FOLDER}/{UCR_NAME}_TRAIN.csv").decode().splitlines()
         test_bytes = wheel.read(f"{UCR_FOLDER}/{UCR_NAME}_TEST.csv")
-        licence = licence_of(wheel)
+        licence = wheel_licence(wheel)
     test = test_bytes.decode().splitlines()
     if len(train) != UCR_TRAIN_ROWS + 1 or train != test[:UCR_TRAIN_ROWS + 1]:
         raise ValueError(f"aeon's TRAIN file is not the header and first {UCR_TRAIN_ROWS} rows "
@@ -56,7 +50,7 @@ def write_ucr_files(aeon_wheel):
 def write_mitdb_files(sktime_wheel):
     """sktime's mitdb.csv gzipped, and sktime's licence."""
     with zipfile.ZipFile(sktime_wheel) as wheel:
-        ecg, licence = wheel.read(MITDB_FILE), licence_of(wheel)
+        ecg, licence = wheel.read(MITDB_FILE), wheel_licence(wheel)
     folder = FILES / "mitbih_ecg"
     write_gzipped(folder / "mitdb.csv.gz", ecg)
     (folder / "LICENSE.txt").write_bytes(licence)

@@ -27,6 +27,8 @@ import numpy as np
 FILES = Path(__file__).parent / "files"
 VADER_INNER = "hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt"
 SKTIME_DATA = "sktime/datasets/data"
+LICENCE_SUFFIXES = tuple(f".dist-info/{folder}LICENSE{ext}" for folder in ("licenses/", "")
+                         for ext in ("", ".txt"))
 VOWELS_MAX_LEN = 29   # longest utterance over train and test; both splits are padded to it
 VOWELS_CHANNELS = 12
 
@@ -42,6 +44,13 @@ def write_movie_reviews(sdist_path):
     folder = FILES / "movie_reviews"
     write_gzipped(folder / "movieReviewSnippets_GroundTruth.txt.gz", snippets)
     (folder / "LICENSE.txt").write_bytes(licence)
+
+
+def wheel_licence(wheel):
+    """The bytes of a wheel's licence: the first file of its .dist-info named LICENSE or
+    LICENSE.txt, directly there or in licenses/. wheel: an open zipfile.ZipFile."""
+    return next(wheel.read(name) for name in wheel.namelist()
+                if name.endswith(LICENCE_SUFFIXES))
 
 
 def write_gzipped(path, content):
@@ -81,8 +90,7 @@ def write_sktime_files(wheel_path):
     """JapaneseVowels .ts -> one .npz of padded arrays; Airline.csv copied unchanged."""
     with zipfile.ZipFile(wheel_path) as wheel:
         read = lambda name: wheel.read(f"{SKTIME_DATA}/{name}")
-        licence = next(wheel.read(n) for n in wheel.namelist()
-                       if n.endswith(".dist-info/licenses/LICENSE") or n.endswith(".dist-info/LICENSE"))
+        licence = wheel_licence(wheel)
         arrays = {}
         for split, file_split in (("train", "TRAIN"), ("test", "TEST")):
             series, labels = parse_ts(read(f"JapaneseVowels/JapaneseVowels_{file_split}.ts").decode())

@@ -21,7 +21,7 @@ import zipfile
 
 import numpy as np
 
-from .make_files import FILES
+from .make_files import FILES, wheel_licence
 
 EXAMPLE = "libpysal/examples/us_income"
 
@@ -76,8 +76,7 @@ def write_us_income_files(wheel_path):
     """Copy usjoin.csv, states48.gal and the licence out of the wheel; write states48.csv."""
     with zipfile.ZipFile(wheel_path) as wheel:
         read = lambda name: wheel.read(f"{EXAMPLE}/{name}")
-        licence = next(wheel.read(n) for n in wheel.namelist()
-                       if n.endswith(".dist-info/licenses/LICENSE.txt"))
+        licence = wheel_licence(wheel)
         usjoin, gal = read("usjoin.csv"), read("states48.gal")
         records, centroids = read_dbf(read("us48.dbf")), polygon_centroids(read("us48.shp"))
     names = [line.split(",")[0].strip('"') for line in usjoin.decode().splitlines()[1:]]
