@@ -1,9 +1,9 @@
-"""BLAS threads and training-step time: num_threads 1 against 2, alone and beside a second run.
+"""Threads and training-step time: num_threads 1 against 2, alone and beside a second run.
 
-minirnn's time loop is one thread; only OpenBLAS threads its products (minirnn/threads.py).
-This times one training step (bench_cells.minirnn_step: forward over T = 100 steps and 2
-layers, a loss, full BPTT; the Numba kernels) for each configuration with the BLAS limited to
-1 and to 2 threads, in two situations:
+`set_num_threads(n)` limits both the kernels' time loop (blocks of rows on n threads,
+minirnn/kernels/parallel.py) and OpenBLAS's own threads (minirnn/threads.py). This times one
+training step (bench_cells.minirnn_step: forward over T = 100 steps and 2 layers, a loss, full
+BPTT; the Numba kernels) for each configuration with num_threads 1 and 2, in two situations:
 
     alone     nothing else runs (the machine should be quiet);
     beside    a second process runs the same step in a loop with the same thread setting, as
@@ -48,7 +48,7 @@ def competitor(config, threads, stop):
 
 
 def timed(config, threads, repeats, beside):
-    """Median seconds of one step with `threads` BLAS threads, alone or beside a competitor."""
+    """Median seconds of one step with num_threads `threads`, alone or beside a competitor."""
     cell, dtype, H, N = config
     set_num_threads(threads)
     run = minirnn_step(cell, H, N, T, LAYERS, DTYPES[dtype], "numba", np.random.default_rng(0))
@@ -69,7 +69,7 @@ def timed(config, threads, repeats, beside):
 
 
 def report(rows, machine, seconds, args):
-    lines = ["# BLAS threads: one training step with num_threads 1 and 2", "",
+    lines = ["# Threads: one training step with num_threads 1 and 2", "",
              f"Run {datetime.date.today()} with `python benchmarks/bench_threads.py"
              f"{' --quick' if args.quick else ''}` in {seconds:.0f} s; T = {T}, {LAYERS} layers, "
              f"the Numba kernels; medians of up to {args.repeats} steps.", "", *machine, "",

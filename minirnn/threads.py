@@ -1,21 +1,26 @@
-"""How many threads the BLAS under minirnn may use: `num_threads`.
+"""How many threads minirnn may use: `num_threads`.
 
-minirnn's time loop runs on one thread; its matrix products go to OpenBLAS, which threads a
-product by itself once it is large enough. Two OpenBLAS libraries are loaded: SciPy's (the one
-the Numba kernels call through scipy.linalg.cython_blas) and NumPy's (the NumPy reference, the
-Dense head, the losses). Both start with one thread per core. This module reads and sets that
-count for both, through the `*_set_num_threads` functions the libraries export.
+Two kinds of threads do minirnn's work. The kernels' time loop runs the batch's rows in blocks,
+one thread per block (kernels/parallel.py); and OpenBLAS threads a matrix product by itself once it
+is large enough (the input projection before the loop, the weight gradients after it). Two
+OpenBLAS libraries are loaded: SciPy's (the one the Numba kernels call through
+scipy.linalg.cython_blas) and NumPy's (the NumPy reference, the Dense head, the losses). Both
+start with one thread per core. `num_threads` sets all three counts at once:
 
     set_num_threads(1)                  # from now on, in this process
     with thread_limit(1): fit(...)      # for the block only; `fit(..., num_threads=1)` does this
-    MINIRNN_NUM_THREADS=1 python ...    # what fit uses when its num_threads is None
-    run_jobs(train_one, jobs, workers=2, num_threads=1)   # a process pool, 1 BLAS thread each
+    MINIRNN_NUM_THREADS=1 python ...    # what is used when nothing was set
+    run_jobs(train_one, jobs, workers=2, num_threads=1)   # a process pool, 1 thread each
 
-The default (num_threads=None and no MINIRNN_NUM_THREADS) leaves OpenBLAS's own setting alone.
-What the setting is for: OpenBLAS's worker threads wait for work by spinning, so when more
-threads want the cores than there are cores (two training processes on a 2-core machine, or a
-test suite beside a run) every product waits for a descheduled thread. One thread per process is
-then far faster (benchmarks/results-threads.md has the measurements).
+The default (nothing set and no MINIRNN_NUM_THREADS): the time loop uses every core this
+process may run on (`loop_threads`), and OpenBLAS keeps its own setting (one thread per core).
+Results do not depend on the setting: the thread count changes only which core runs which block
+of rows, never the arithmetic (kernels/parallel.py says how).
+
+When to set it lower: OpenBLAS's worker threads wait for work by spinning, so when more threads
+want the cores than there are cores (two training processes on a 2-core machine, or a test suite
+beside a run) every product waits for a descheduled thread. One thread per process is then far
+faster (benchmarks/results-threads.md has the measurements).
 """
 import contextlib
 import ctypes
@@ -23,7 +28,7 @@ import functools
 import os
 from multiprocessing import get_context
 
-from .kernels.blas import openblas_libraries
+from .kernels.blas import openblas_libraries, usable_cores
 from .validation import check_int
 
 ENVIRONMENT_VARIABLE = "MINIRNN_NUM_THREADS"
@@ -31,6 +36,7 @@ SYMBOLS = (("scipy_openblas_set_num_threads", "scipy_openblas_get_num_threads"),
            ("scipy_openblas_set_num_threads64_", "scipy_openblas_get_num_threads64_"),
            ("openblas_set_num_threads", "openblas_get_num_threads"),
            ("openblas_set_num_threads64_", "openblas_get_num_threads64_"))
+chosen = {"loop": None}  # the time loop's count as set_num_threads left it (None: not set)
 
 
 @functools.cache
@@ -53,9 +59,20 @@ def get_num_threads():
     return {name: int(get()) for name, (_, get) in blas_controls().items()}
 
 
+def loop_threads():
+    """How many threads the kernels' time loop may use now: what set_num_threads chose, else
+    MINIRNN_NUM_THREADS, else the cores this process may run on."""
+    if chosen["loop"] is not None:
+        return chosen["loop"]
+    from_environment = resolve_num_threads(None)
+    return usable_cores() if from_environment is None else from_environment
+
+
 def set_num_threads(n):
-    """Let every OpenBLAS found use at most n threads; returns the counts before the change."""
+    """Let the time loop and every OpenBLAS found use at most n threads; returns the OpenBLAS
+    counts before the change."""
     n = check_int("num_threads", n)
+    chosen["loop"] = n
     before = {}
     for name, (set_threads, get_threads) in blas_controls().items():
         before[name] = int(get_threads())
@@ -77,13 +94,16 @@ def resolve_num_threads(value):
 
 @contextlib.contextmanager
 def thread_limit(n):
-    """Run the block with at most n BLAS threads (n None: as resolve_num_threads says, and no
-    change if that is None too); the previous counts come back afterwards."""
+    """Run the block with at most n threads in the time loop and in each OpenBLAS (n None: as
+    resolve_num_threads says, and no change if that is None too); the previous counts come back
+    afterwards."""
     n = resolve_num_threads(n)
+    loop_before = chosen["loop"]
     before = {} if n is None else set_num_threads(n)
     try:
         yield n
     finally:
+        chosen["loop"] = loop_before
         controls = blas_controls()
         for name, count in before.items():
             controls[name][0](count)
@@ -91,9 +111,10 @@ def thread_limit(n):
 
 def run_jobs(function, jobs, workers=1, num_threads=1):
     """[function(job) for job in jobs], on a pool of `workers` spawned processes when workers > 1
-    (function must be importable by name), every process with at most num_threads BLAS threads
-    (None: as resolve_num_threads says). Workers and their BLAS threads then fill the cores
-    without competing for them; in this process the previous counts come back afterwards."""
+    (function must be importable by name), every process with at most num_threads threads
+    (set_num_threads; None: as resolve_num_threads says). Workers and their threads then fill
+    the cores without competing for them; in this process the previous counts come back
+    afterwards."""
     workers = check_int("workers", workers)
     num_threads = resolve_num_threads(num_threads)
     if workers == 1:

@@ -1,12 +1,14 @@
-"""num_threads: the BLAS thread count is set, scoped to fit, restored, and read from the
-environment; bad values are refused."""
+"""num_threads: the time loop's and the BLAS thread counts are set, scoped to fit, restored, and
+read from the environment; bad values are refused."""
 import numpy as np
 import pytest
 
 from minirnn import StackedRNN
 from minirnn.model import Recurrent, Sequential
-from minirnn.threads import (ENVIRONMENT_VARIABLE, blas_controls, get_num_threads,
-                             resolve_num_threads, run_jobs, set_num_threads, thread_limit)
+from minirnn.kernels.blas import usable_cores
+from minirnn.threads import (ENVIRONMENT_VARIABLE, blas_controls, chosen, get_num_threads,
+                             loop_threads, resolve_num_threads, run_jobs, set_num_threads,
+                             thread_limit)
 from minirnn.train import fit
 
 needs_openblas = pytest.mark.skipif(not blas_controls(), reason="no OpenBLAS with a thread setter")
@@ -14,11 +16,29 @@ needs_openblas = pytest.mark.skipif(not blas_controls(), reason="no OpenBLAS wit
 
 @pytest.fixture
 def restore_threads():
-    before = get_num_threads()
+    before, loop_before = get_num_threads(), chosen["loop"]
     yield before
+    chosen["loop"] = loop_before
     controls = blas_controls()
     for name, count in before.items():
         controls[name][0](count)
+
+
+def test_loop_threads_default_environment_setting_and_scope(restore_threads, monkeypatch):
+    monkeypatch.delenv(ENVIRONMENT_VARIABLE, raising=False)
+    chosen["loop"] = None
+    assert loop_threads() == usable_cores()
+    monkeypatch.setenv(ENVIRONMENT_VARIABLE, "3")
+    assert loop_threads() == 3
+    set_num_threads(1)
+    assert loop_threads() == 1
+    with thread_limit(4):
+        assert loop_threads() == 4
+    assert loop_threads() == 1
+    chosen["loop"] = None
+    with thread_limit(None):  # MINIRNN_NUM_THREADS=3
+        assert loop_threads() == 3
+    assert chosen["loop"] is None
 
 
 @needs_openblas

@@ -126,7 +126,9 @@ def compiled_kernels(cell):
     importing minirnn stays cheap."""
     @functools.cache
     def load():
-        module = importlib.import_module(f"minirnn.kernels.{cell}")
+        # relative to this package, so that a second copy of minirnn under another name (the
+        # "before" of benchmarks/bench_ab.py) loads its own kernels, not this one's
+        module = importlib.import_module(f"..kernels.{cell}", __package__)
         return getattr(module, f"{cell}_forward"), getattr(module, f"{cell}_backward")
     return load
 

@@ -1,4 +1,5 @@
-"""Which kernels the BLAS behind Numba's np.dot runs here, and what follows for few-row products.
+"""Which kernels the BLAS behind Numba's np.dot runs here, and what follows for few-row products
+and for how many rows each per-step product call takes.
 
 Numba's np.dot calls SciPy's BLAS (scipy.linalg.cython_blas). SciPy's wheels bundle an OpenBLAS
 built for many CPUs that picks one family of kernels when it loads ('Haswell', 'SkylakeX', ...,
@@ -14,6 +15,15 @@ for. The family decides how a product of 2 to 7 rows is best done (products.py):
 Both measured on one Intel Xeon with AVX-512, switching families with OPENBLAS_CORETYPE.
 Anything else (another BLAS, a family not measured, no way to tell) gets OpenBLAS's own path,
 the usual choice.
+
+The SkylakeX small-matrix path only serves products of at most about a million multiply-adds
+(rows * K * M); above that OpenBLAS packs, and one call on more rows is slower than several on
+fewer. Measured on a 2-core AMD EPYC (Zen 4, which OpenBLAS runs on SkylakeX kernels), one
+thread, float32 (128, 512) as in an LSTM with H = 128: 4, 8 or 12 rows per call 113 GFLOP/s,
+16 rows 55, 32 rows 72; float64 57 against 35 and 45. So on that path the kernels make each
+step's products in calls of `rows_per_call` rows: the most of 16, 8 or 4 that stays on it; else
+one call for the whole batch. Blocks of rows that run on different cores (parallel.py) are runs
+of whole calls, which is what makes the results independent of the thread count.
 """
 import ctypes
 import functools
@@ -21,6 +31,9 @@ import os
 
 LOOP_FAMILIES = ("haswell", "zen")  # OpenBLAS kernel families that pack small matrices
 FEW_ROWS = 8  # products of 2 to FEW_ROWS - 1 rows are the ones in question
+SMALL_PATH_FAMILIES = ("skylakex", "cooperlake", "sapphirerapids")  # with a small-matrix path
+SMALL_PRODUCT = 1_000_000  # the most multiply-adds (rows * K * M) it served, measured
+CALL_ROWS = (16, 8, 4)  # rows per call tried, most first (3, 6, 7 rows ran 20-40% slower)
 CORENAME_SYMBOLS = ("scipy_openblas_get_corename", "openblas_get_corename")
 
 
@@ -76,3 +89,28 @@ def loop_below(family):
 def few_rows_limit():
     """`loop_below` for this process's BLAS (the argument the kernels take)."""
     return loop_below(scipy_openblas_family())
+
+
+
+def usable_cores():
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def call_rows(family, N, K, M):
+    """Rows per call for a per-step product (rows, K) @ (K, M) of a batch of N rows: the most of
+    CALL_ROWS that keeps rows * K * M on the small path of a family in SMALL_PATH_FAMILIES, else
+    N (one call)."""
+    if family is not None and family.lower() in SMALL_PATH_FAMILIES:
+        for rows in CALL_ROWS:
+            if rows * K * M <= SMALL_PRODUCT:
+                return rows
+    return max(N, 1)
+
+
+def rows_per_call(N, K, M):
+    """`call_rows` for this process's BLAS (the argument the kernels take)."""
+    return call_rows(scipy_openblas_family(), N, K, M)

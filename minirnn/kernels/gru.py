@@ -19,8 +19,9 @@ array is time-major, (T, N, ...) (see arrays.py).
               differ only in the n block (dan versus dan * r): the loop writes dan straight
               into dax, and copies dr, dz over while the row is in the cache.
 
-Nothing is allocated inside the time loop; a row's sweep is a few short loops, each over few
-arrays, which is what lets LLVM vectorize them (see lstm.py).
+The time loops take a block of rows lo:hi, so that blocks run side by side on the cores
+(parallel.py). Nothing is allocated inside the time loop; a row's sweep is a few short loops, each
+over few arrays, which is what lets LLVM vectorize them (see lstm.py).
 """
 import numpy as np
 
@@ -28,11 +29,12 @@ from ..cells.gru import GRU
 from .arrays import (batch_major, check_backward, check_forward_inputs, contiguous,
                      dropped_states, empty, final_gradient, loop_mask, recurrent_mask_array,
                      time_major)
-from .blas import few_rows_limit
+from .blas import few_rows_limit, rows_per_call
 from .jit import jit
 from .loops import add_into, copy_into, fill
-from .products import (column_sums, drop_rows, dropped_recurrent_product, input_gradients,
-                       project_inputs, recurrent_product, recurrent_weight_gradient)
+from .parallel import run_rows, splits, weight_gradients
+from .products import (column_sums, drop_rows, dropped_recurrent_product, input_gradient,
+                       project_inputs, project_step, step_product)
 from .scalar import dsigmoid, dtanh, sigmoid, tanh
 
 
@@ -62,20 +64,26 @@ def forward_step(a_h, bhn, prev_h, rzn, hn, next_h, steps):
             copy_into(next_h[row], prev_h[row])
 
 
-@jit
-def gru_forward_loop(x, Wx, Wh, b, bhn, rmask, steps, hs, rzn, hn, loop_below):
-    """x: (T, N, D); rmask: (N, H) recurrent-dropout mask or (0, 0); steps: (T, N) bool, False
-    where a row skips the step and carries its state.
-    hs: (T+1, N, H) holds h0 in slot 0 on entry; writes the state after step t into slot t+1,
-    rzn: (T, N, 3H) and hn: (T, N, H).
-    loop_below: rows below which the per-step products bypass BLAS (blas.py)."""
-    T, N, _ = x.shape
-    project_inputs(x, Wx, b, rzn)  # x_t @ Wx + b, turned into r, z, n step by step
-    a_h = np.empty((N, Wh.shape[1]), x.dtype)  # (h_{t-1} * m) @ Wh of the current step
-    h_dropped = np.empty((N, Wh.shape[0]), x.dtype)
-    for t in range(T):
-        dropped_recurrent_product(hs[t], rmask, h_dropped, Wh, a_h, loop_below)
-        forward_step(a_h, bhn, hs[t], rzn[t], hn[t], hs[t + 1], steps[t])
+@jit(nogil=True)
+def gru_forward_rows(x, Wx, b, Wh, bhn, rmask, steps, hs, rzn, hn, each_step, loop_below, rows,
+                     lo, hi):
+    """The time loop for the batch rows lo:hi (parallel.py runs blocks side by side).
+    x: (T, N, D); rmask: (N, H) recurrent-dropout mask or (0, 0); steps: (T, N) bool, False where
+    a row skips the step and carries its state. hs: (T+1, N, H) holds h0 in slot 0 on entry;
+    writes the state after step t into slot t+1, r, z, n into rzn: (T, N, 3H) and hn: (T, N, H).
+    each_step: x_t @ Wx + b step by step for the block's rows, else for all rows at once (one
+    block). loop_below, rows: how the per-step products go (products.step_product)."""
+    if not each_step:
+        project_inputs(x, Wx, b, rzn)
+    a_h = np.empty((hi - lo, Wh.shape[1]), rzn.dtype)  # (h_{t-1} * m) @ Wh of the current step
+    h_dropped = np.empty((hi - lo, Wh.shape[0]), rzn.dtype)
+    for t in range(rzn.shape[0]):
+        if each_step:
+            project_step(x[t, lo:hi], Wx, b, rzn[t, lo:hi], loop_below, rows)
+        dropped_recurrent_product(hs[t, lo:hi], rmask[lo:hi], h_dropped, Wh, a_h, loop_below,
+                                  rows)
+        forward_step(a_h, bhn, hs[t, lo:hi], rzn[t, lo:hi], hn[t, lo:hi], hs[t + 1, lo:hi],
+                     steps[t, lo:hi])
 
 
 @jit(inline="always")
@@ -123,28 +131,27 @@ def previous_state_gradient(dnext_h, dprev_h, rzn, steps):
                 dnext_h[row, j] = dnext_h[row, j] * rzn[row, H + j] + dprev_h[row, j]
 
 
-@jit
-def gru_backward_kernel(dh, x, h0, h, h0_rec, h_rec, rzn, hn, Wx, Wh, rmask, steps, dh_next,
-                        dah, dax, dx, dWx, dWh, db, dbhn, loop_below):
-    """BPTT on time-major arrays. dh, h, hn: (T, N, H); h0_rec, h_rec: the states as the
-    recurrent product read them (times the recurrent mask rmask); dh_next: (N, H) holds the
-    gradient on the
-    final state and is updated in place, step by step, into dh0. Scratch: dah, dax: (T, N, 3H).
-    Writes dx: (T, N, D), dWx, dWh, db, dbhn.
-    loop_below: rows below which the per-step products bypass BLAS (blas.py)."""
-    T, N, H = h.shape
-    dprev_h = np.empty((N, H), dh.dtype)  # dah_t @ Wh.T
-    Wh_T = np.ascontiguousarray(Wh.T)
-    for t in range(T - 1, -1, -1):
-        prev_h = h0 if t == 0 else h[t - 1]
-        backward_step(dh[t], rzn[t], hn[t], prev_h, dh_next, dah[t], dax[t], steps[t])
+@jit(nogil=True)
+def gru_backward_rows(dh, h0, h, rzn, hn, Wh_T, Wx_T, rmask, steps, dh_next, dah, dax, dx,
+                      each_step, loop_below, rows, lo, hi):
+    """BPTT's time loop for the batch rows lo:hi (parallel.py runs blocks side by side), on
+    time-major arrays. dh, h, hn: (T, N, H); dh_next: (N, H) holds the gradient on the final
+    state and is updated in place, step by step, into dh0. Wh_T: (3H, H) C-contiguous,
+    Wx_T: (3H, D) (Wx.T, a view). Writes dah, dax: (T, N, 3H) and dx: (T, N, D), step by step
+    for the block's rows when each_step, else for all rows at once after the loop (one block)."""
+    dprev_h = np.empty((hi - lo, Wh_T.shape[1]), dh.dtype)  # dah_t @ Wh.T
+    for t in range(dh.shape[0] - 1, -1, -1):
+        prev_h = h0[lo:hi] if t == 0 else h[t - 1, lo:hi]
+        backward_step(dh[t, lo:hi], rzn[t, lo:hi], hn[t, lo:hi], prev_h, dh_next[lo:hi],
+                      dah[t, lo:hi], dax[t, lo:hi], steps[t, lo:hi])
         # forward: ah = (h_{t-1} * m) @ Wh, and h_t = ... + z * h_{t-1}
-        recurrent_product(dah[t], Wh_T, dprev_h, loop_below)
-        drop_rows(dprev_h, rmask)
-        previous_state_gradient(dh_next, dprev_h, rzn[t], steps[t])
-    input_gradients(x, Wx, dax, dx, dWx, db)
-    recurrent_weight_gradient(h0_rec, h_rec, dah, dWh)
-    column_sums(dah.reshape(T * N, 3 * H)[:, 2 * H:], dbhn)
+        step_product(dah[t, lo:hi], Wh_T, dprev_h, loop_below, rows)
+        drop_rows(dprev_h, rmask[lo:hi])
+        previous_state_gradient(dh_next[lo:hi], dprev_h, rzn[t, lo:hi], steps[t, lo:hi])
+        if each_step:
+            step_product(dax[t, lo:hi], Wx_T, dx[t, lo:hi], loop_below, rows)
+    if not each_step:
+        input_gradient(dax, Wx_T, dx)
 
 
 def gru_forward(x, h0, Wx, Wh, b, bhn, mask=None, recurrent_mask=None, checked=False):
@@ -165,8 +172,10 @@ def gru_forward(x, h0, Wx, Wh, b, bhn, mask=None, recurrent_mask=None, checked=F
     hs, rzn, hn = empty(dtype, (T + 1, N, H), (T, N, 3 * H), (T, N, H))
     hs[0] = h0
     rmask = recurrent_mask_array(recurrent_mask, h0, dtype)
-    gru_forward_loop(xs, Wx, Wh, b, bhn, rmask, loop_mask(mask, N, T), hs, rzn, hn,
-                     few_rows_limit())
+    rows = rows_per_call(N, H, 3 * H)
+    split = splits(N, rows, T * N * (xs.shape[2] + H) * 3 * H)
+    run_rows(gru_forward_rows, N, rows, split, xs, Wx, b, Wh, bhn,
+             rmask, loop_mask(mask, N, T), hs, rzn, hn, split, few_rows_limit(), rows)
     h = batch_major(hs[1:])
     cache = {"x": batch_major(xs), "h0": h0, "Wx": Wx, "Wh": Wh, "b": b, "bhn": bhn,
              "rzn": batch_major(rzn), "hn": batch_major(hn), "h": h, "mask": mask,
@@ -189,7 +198,12 @@ def gru_backward(dh, cache, dhT=None, checked=False):
         dtype, (T, N, 3 * H), (T, N, 3 * H), (T, N, x.shape[2]), Wx.shape, Wh.shape, (3 * H,),
         (H,))
     rmask = recurrent_mask_array(cache["recurrent_mask"], h0, dtype)
-    gru_backward_kernel(time_major(dh, dtype), x, h0, h, *dropped_states(h0, h, rmask), rzn, hn,
-                        Wx, Wh, rmask, loop_mask(cache["mask"], N, T), dh0, dah, dax, dx, dWx,
-                        dWh, db, dbhn, few_rows_limit())
+    rows = rows_per_call(N, H, 3 * H)
+    split = splits(N, rows, T * N * (x.shape[2] + H) * 3 * H)
+    run_rows(gru_backward_rows, N, rows, split,
+             time_major(dh, dtype), h0, h, rzn, hn, np.ascontiguousarray(Wh.T),
+             Wx.T, rmask, loop_mask(cache["mask"], N, T), dh0, dah, dax, dx,
+             split, few_rows_limit(), rows)
+    weight_gradients(x, dax, *dropped_states(h0, h, rmask), dah, dWx, dWh, db, split)
+    column_sums(dah.reshape(T * N, 3 * H)[:, 2 * H:], dbhn)
     return batch_major(dx), dh0, dWx, dWh, db, dbhn

@@ -15,11 +15,12 @@ array is time-major, (T, N, ...) (see arrays.py).
               dc_{t-1}; then one product da_t @ Wh.T; after the loop dx, dWx, dWh and db from the
               da of all steps at once.
 
-Nothing is allocated inside the time loop. Each step's sweep is its own compiled function, and
-a row's sweep is two short loops rather than one: LLVM vectorizes a loop only when it can check
-at run time that its arrays do not overlap, gives up on a loop that touches more than a handful
-of arrays, and optimizes a small function taking its slabs as arguments far better than the
-same loop inlined among the matrix-product calls (about 5x on the sweep here).
+The time loops take a block of rows lo:hi, so that blocks run side by side on the cores
+(parallel.py). Nothing is allocated inside the time loop. Each step's sweep is its own compiled
+function, and a row's sweep is two short loops rather than one: LLVM vectorizes a loop only when
+it can check at run time that its arrays do not overlap, gives up on a loop that touches more
+than a handful of arrays, and optimizes a small function taking its slabs as arguments far
+better than the same loop inlined among the matrix-product calls (about 5x on the sweep here).
 """
 import numpy as np
 
@@ -27,11 +28,12 @@ from ..cells.lstm import LSTM
 from .arrays import (batch_major, check_backward, check_forward_inputs, contiguous,
                      dropped_states, empty, final_gradient, loop_mask, recurrent_mask_array,
                      time_major)
-from .blas import few_rows_limit
+from .blas import few_rows_limit, rows_per_call
 from .jit import jit
 from .loops import add_into, copy_into, fill, take_rows
-from .products import (drop_rows, dropped_recurrent_product, input_gradients, project_inputs,
-                       recurrent_product, recurrent_weight_gradient)
+from .parallel import run_rows, splits, weight_gradients
+from .products import (drop_rows, dropped_recurrent_product, input_gradient, project_inputs,
+                       project_step, step_product)
 from .scalar import dsigmoid, dtanh, sigmoid, tanh
 
 
@@ -75,20 +77,27 @@ def forward_step(a_h, ifgo, prev_c, next_c, tanh_c, prev_h, next_h, steps):
             copy_into(next_h[n], prev_h[n])
 
 
-@jit
-def lstm_forward_loop(x, Wx, Wh, b, rmask, steps, hs, cs, tanh_c, ifgo, loop_below):
-    """x: (T, N, D); rmask: (N, H) recurrent-dropout mask or (0, 0); steps: (T, N) bool, False
-    where a row skips the step and carries its state.
-    hs, cs: (T+1, N, H) hold h0, c0 in slot 0 on entry; writes the states after step t into slot
-    t+1, tanh_c: (T, N, H) and ifgo: (T, N, 4H).
-    loop_below: rows below which the per-step products bypass BLAS (blas.py)."""
-    T, N, _ = x.shape
-    project_inputs(x, Wx, b, ifgo)  # x_t @ Wx + b, turned into the gates step by step
-    a_h = np.empty((N, Wh.shape[1]), x.dtype)  # (h_{t-1} * m) @ Wh of the current step
-    h_dropped = np.empty((N, Wh.shape[0]), x.dtype)
-    for t in range(T):
-        dropped_recurrent_product(hs[t], rmask, h_dropped, Wh, a_h, loop_below)
-        forward_step(a_h, ifgo[t], cs[t], cs[t + 1], tanh_c[t], hs[t], hs[t + 1], steps[t])
+@jit(nogil=True)
+def lstm_forward_rows(x, Wx, b, Wh, rmask, steps, hs, cs, tanh_c, ifgo, each_step, loop_below,
+                      rows, lo, hi):
+    """The time loop for the batch rows lo:hi (parallel.py runs blocks side by side).
+    x: (T, N, D); rmask: (N, H) recurrent-dropout mask or (0, 0); steps: (T, N) bool, False where
+    a row skips the step and carries its state. hs, cs: (T+1, N, H) hold h0, c0 in slot 0 on
+    entry; writes the states after step t into slot t+1, tanh_c: (T, N, H) and the gates
+    ifgo: (T, N, 4H). each_step: x_t @ Wx + b step by step for the block's rows, else for all
+    rows at once (one block). loop_below, rows: how the per-step products go
+    (products.step_product)."""
+    if not each_step:
+        project_inputs(x, Wx, b, ifgo)
+    a_h = np.empty((hi - lo, Wh.shape[1]), ifgo.dtype)  # (h_{t-1} * m) @ Wh of the current step
+    h_dropped = np.empty((hi - lo, Wh.shape[0]), ifgo.dtype)
+    for t in range(ifgo.shape[0]):
+        if each_step:
+            project_step(x[t, lo:hi], Wx, b, ifgo[t, lo:hi], loop_below, rows)
+        dropped_recurrent_product(hs[t, lo:hi], rmask[lo:hi], h_dropped, Wh, a_h, loop_below,
+                                  rows)
+        forward_step(a_h, ifgo[t, lo:hi], cs[t, lo:hi], cs[t + 1, lo:hi], tanh_c[t, lo:hi],
+                     hs[t, lo:hi], hs[t + 1, lo:hi], steps[t, lo:hi])
 
 
 @jit(inline="always")
@@ -123,26 +132,28 @@ def backward_step(dh, ifgo, tanh_c, prev_c, dnext_h, dnext_c, da, steps):
             fill(da[n], 0.0)
 
 
-@jit
-def lstm_backward_kernel(dh, x, h0_rec, c0, h_rec, c, ifgo, tanh_c, Wx, Wh, rmask, steps,
-                         dh_next, dc_next, da, dx, dWx, dWh, db, loop_below):
-    """BPTT on time-major arrays. dh, c, tanh_c: (T, N, H); h0_rec, h_rec: the states as the
-    recurrent product read them (times the recurrent mask rmask); dh_next, dc_next: (N, H) hold the
-    gradients on the final states and are updated in place, step by step, into dh0, dc0.
-    Scratch: da: (T, N, 4H). Writes dx: (T, N, D), dWx, dWh, db.
-    loop_below: rows below which the per-step products bypass BLAS (blas.py)."""
-    N, H = c0.shape
-    dprev_h = np.empty((N, H), dh.dtype)  # da_t @ Wh.T
-    Wh_T = np.ascontiguousarray(Wh.T)
+@jit(nogil=True)
+def lstm_backward_rows(dh, c0, c, ifgo, tanh_c, Wh_T, Wx_T, rmask, steps, dh_next, dc_next, da,
+                       dx, each_step, loop_below, rows, lo, hi):
+    """BPTT's time loop for the batch rows lo:hi (parallel.py runs blocks side by side), on
+    time-major arrays. dh, c, tanh_c: (T, N, H); dh_next, dc_next: (N, H) hold the gradients on
+    the final states and are updated in place, step by step, into dh0, dc0. Wh_T: (4H, H)
+    C-contiguous, Wx_T: (4H, D) (Wx.T, a view). Writes da: (T, N, 4H) and dx: (T, N, D), step
+    by step for the block's rows when each_step, else for all rows at once after the loop (one
+    block)."""
+    dprev_h = np.empty((hi - lo, Wh_T.shape[1]), dh.dtype)  # da_t @ Wh.T
     for t in range(dh.shape[0] - 1, -1, -1):
-        prev_c = c0 if t == 0 else c[t - 1]
-        backward_step(dh[t], ifgo[t], tanh_c[t], prev_c, dh_next, dc_next, da[t], steps[t])
+        prev_c = c0[lo:hi] if t == 0 else c[t - 1, lo:hi]
+        backward_step(dh[t, lo:hi], ifgo[t, lo:hi], tanh_c[t, lo:hi], prev_c, dh_next[lo:hi],
+                      dc_next[lo:hi], da[t, lo:hi], steps[t, lo:hi])
         # forward: a_t = x_t @ Wx + (h_{t-1} * m) @ Wh + b
-        recurrent_product(da[t], Wh_T, dprev_h, loop_below)
-        drop_rows(dprev_h, rmask)
-        take_rows(dh_next, dprev_h, steps[t])
-    input_gradients(x, Wx, da, dx, dWx, db)
-    recurrent_weight_gradient(h0_rec, h_rec, da, dWh)
+        step_product(da[t, lo:hi], Wh_T, dprev_h, loop_below, rows)
+        drop_rows(dprev_h, rmask[lo:hi])
+        take_rows(dh_next[lo:hi], dprev_h, steps[t, lo:hi])
+        if each_step:
+            step_product(da[t, lo:hi], Wx_T, dx[t, lo:hi], loop_below, rows)
+    if not each_step:
+        input_gradient(da, Wx_T, dx)
 
 
 def lstm_forward(x, h0, c0, Wx, Wh, b, mask=None, recurrent_mask=None, checked=False):
@@ -163,8 +174,10 @@ def lstm_forward(x, h0, c0, Wx, Wh, b, mask=None, recurrent_mask=None, checked=F
     hs, cs, tanh_c, ifgo = empty(dtype, (T + 1, N, H), (T + 1, N, H), (T, N, H), (T, N, 4 * H))
     hs[0], cs[0] = h0, c0
     rmask = recurrent_mask_array(recurrent_mask, h0, dtype)
-    lstm_forward_loop(xs, Wx, Wh, b, rmask, loop_mask(mask, N, T), hs, cs, tanh_c, ifgo,
-                      few_rows_limit())
+    rows = rows_per_call(N, H, 4 * H)
+    split = splits(N, rows, T * N * (xs.shape[2] + H) * 4 * H)
+    run_rows(lstm_forward_rows, N, rows, split, xs, Wx, b, Wh, rmask, loop_mask(mask, N, T), hs,
+             cs, tanh_c, ifgo, split, few_rows_limit(), rows)
     h = batch_major(hs[1:])
     cache = {"x": batch_major(xs), "h0": h0, "c0": c0, "Wx": Wx, "Wh": Wh, "b": b,
              "ifgo": batch_major(ifgo), "c": batch_major(cs[1:]), "tanh_c": batch_major(tanh_c),
@@ -188,7 +201,11 @@ def lstm_backward(dh, cache, dhT=None, dcT=None, checked=False):
                                  (4 * H,))
     rmask = recurrent_mask_array(cache["recurrent_mask"], h0, dtype)
     h0_rec, h_rec = dropped_states(h0, h, rmask)
-    lstm_backward_kernel(time_major(dh, dtype), x, h0_rec, c0, h_rec, c, ifgo, tanh_c, Wx, Wh,
-                         rmask, loop_mask(cache["mask"], N, T), dh0, dc0, da, dx, dWx, dWh, db,
-                         few_rows_limit())
+    rows = rows_per_call(N, H, 4 * H)
+    split = splits(N, rows, T * N * (x.shape[2] + H) * 4 * H)
+    run_rows(lstm_backward_rows, N, rows, split,
+             time_major(dh, dtype), c0, c, ifgo, tanh_c, np.ascontiguousarray(Wh.T),
+             Wx.T, rmask, loop_mask(cache["mask"], N, T), dh0, dc0, da, dx,
+             split, few_rows_limit(), rows)
+    weight_gradients(x, da, h0_rec, h_rec, da, dWx, dWh, db, split)
     return batch_major(dx), dh0, dc0, dWx, dWh, db

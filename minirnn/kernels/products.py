@@ -1,11 +1,11 @@
-"""The matrix products hoisted out of the time loop, shared by the three cells' kernels.
+"""The matrix products of the three cells' kernels: each step's products, and the sums over steps.
 
 Shape legend: T time steps, N batch, D input features, H hidden units, G gates; every sequence
 array is time-major, (T, N, ...), so all T*N rows form one matrix.
 
-The input projection does not depend on the recurrence, so the forward pass computes it for all
-steps at once; likewise, once the backward loop has stored the pre-activation gradients da_t of
-every step, the parameter and input gradients are sums over steps, each one matrix product:
+The input projection does not depend on the recurrence, and once the backward loop has stored
+the pre-activation gradients da_t of every step, the parameter and input gradients are sums over
+steps:
 
     ax  = x @ Wx + b                     (T*N, D) @ (D, G*H)
     dx  = da @ Wx.T                      (T*N, G*H) @ (G*H, D)
@@ -13,20 +13,29 @@ every step, the parameter and input gradients are sums over steps, each one matr
     dWh = h_prev.T @ da = sum_t h_{t-1}.T @ da_t       (h_{-1} = h0)
     db  = sum over the T*N rows of da
 
-Inside the loop, each step multiplies one (N, K) slab by a recurrent weight matrix (K, M):
-`recurrent_product`. `np.dot` inside Numba calls BLAS (SciPy's OpenBLAS), which wins for one row
-(it switches to a matrix-vector product) and from about 8 rows on. In between it depends on the
-kernel family OpenBLAS picked for the CPU, so the kernels take `loop_below` from blas.py: below
-that many rows (and above one) the plain loop of `small_matmul` is used.
+When one product call per step covers the whole batch, ax and dx are one product each over all
+steps (`project_inputs`, `input_gradient`); when the batch is cut into blocks of rows that run on
+different cores (parallel.py), they are made step by step inside each block's loop
+(`project_step`), since a block's rows are not contiguous across steps. The weight gradients are
+one product per part of the steps (`weight_gradients`, parallel.py adds the parts).
+
+Inside the loop, each step multiplies one (N, K) slab by a weight matrix (K, M): `step_product`.
+`np.dot` inside Numba calls BLAS (SciPy's OpenBLAS), which wins for one row (it switches to a
+matrix-vector product) and from about 8 rows on. In between it depends on the kernel family
+OpenBLAS picked for the CPU, so the kernels take `loop_below` from blas.py: below that many rows
+(and above one) the plain loop of `small_matmul` is used. The slab goes in calls of `rows` rows
+(blas.rows_per_call): on OpenBLAS's SkylakeX kernels a few calls that each stay on its
+small-matrix path beat one call that does not, by up to 2x.
 
 All products of the numba backend go through Numba, none through NumPy's own OpenBLAS: the two
 libraries keep separate thread pools, and on a small machine the idle-spinning threads of one
 slow the other down by 2x or more. Every result is written into an array the caller allocated
-with NumPy (see arrays.py for why).
+with NumPy (see arrays.py for why), or into a block's own scratch.
 """
 import numpy as np
 
 from .jit import jit
+
 
 @jit
 def small_matmul(a, W, out):
@@ -45,16 +54,6 @@ def small_matmul(a, W, out):
 
 
 @jit
-def recurrent_product(a, W, out, loop_below):
-    """out = a @ W for one step's slab a: (N, K); W: (K, M) C-contiguous; out: (N, M). Through
-    `small_matmul` when 1 < N < loop_below, else BLAS."""
-    if 1 < a.shape[0] < loop_below:
-        small_matmul(a, W, out)
-    else:
-        np.dot(a, W, out)
-
-
-@jit
 def column_sums(a, total):
     """total = the sum over the rows of a: (R, K) -> (K,)."""
     total[:] = 0.0
@@ -65,57 +64,87 @@ def column_sums(a, total):
 
 
 @jit
+def step_product(a, W, out, loop_below, rows):
+    """out = a @ W for one step's slab a: (N, K); W: (K, M) C-contiguous; out: (N, M), in calls
+    of `rows` rows (blas.rows_per_call), each through `small_matmul` when it has
+    1 < rows < loop_below, else BLAS."""
+    for lo in range(0, a.shape[0], rows):
+        hi = min(lo + rows, a.shape[0])
+        if 1 < hi - lo < loop_below:
+            small_matmul(a[lo:hi], W, out[lo:hi])
+        else:
+            np.dot(a[lo:hi], W, out[lo:hi])
+
+
+@jit
+def add_bias(a, b):
+    """a += b on every row of a: (R, K); b: (K,)."""
+    for r in range(a.shape[0]):
+        row = a[r]
+        for k in range(b.shape[0]):
+            row[k] += b[k]
+
+
+@jit
+def project_step(x_t, Wx, b, ax_t, loop_below, rows):
+    """ax_t = x_t @ Wx + b for one step's rows x_t: (N, D); writes ax_t: (N, G*H)."""
+    step_product(x_t, Wx, ax_t, loop_below, rows)
+    add_bias(ax_t, b)
+
+
+@jit(nogil=True)
 def project_inputs(x, Wx, b, ax):
     """ax = x_t @ Wx + b for every step at once. x: (T, N, D), Wx: (D, G*H), b: (G*H,);
     writes ax: (T, N, G*H)."""
     T, N, D = x.shape
     ax_rows = ax.reshape(T * N, Wx.shape[1])
     np.dot(x.reshape(T * N, D), Wx, ax_rows)
-    for r in range(T * N):
-        row = ax_rows[r]
-        for k in range(b.shape[0]):
-            row[k] += b[k]
+    add_bias(ax_rows, b)
+
+
+@jit(nogil=True)
+def input_gradient(da, Wx_T, dx):
+    """dx = da @ Wx.T for every step at once: da: (T, N, G*H), Wx_T: (G*H, D) (Wx.T);
+    writes dx: (T, N, D)."""
+    T, N, G = da.shape
+    np.dot(da.reshape(T * N, G), Wx_T, dx.reshape(T * N, Wx_T.shape[1]))
+
+
+@jit(nogil=True)
+def weight_gradients(x, dax, h0, h, dah, dWx, dWh, db, t0, t1):
+    """The sums over the steps t0:t1 (T0 = t1 - t0 of them): dWx = sum_t x_t.T @ dax_t,
+    dWh = sum_t h_{t-1}.T @ dah_t with h_{-1} = h0, db = the sum of dax over those rows.
+    x: (T, N, D); dax, dah: (T, N, G*H) = dLoss/d(x_t @ Wx + b), dLoss/d(h_{t-1} @ Wh) (the same
+    array for RNN and LSTM); h0: (N, H), h: (T, N, H) the states as the recurrent product read
+    them. Writes dWx: (D, G*H), dWh: (H, G*H), db: (G*H,). The steps t >= 1 read h[t-1], rows
+    that lie contiguously in h: one product for all of them; step 0, which read h0, is added."""
+    N, D = x.shape[1], x.shape[2]
+    H, G = h.shape[2], dah.shape[2]
+    dax_rows = dax[t0:t1].reshape((t1 - t0) * N, G)
+    np.dot(x[t0:t1].reshape((t1 - t0) * N, D).T, dax_rows, dWx)
+    column_sums(dax_rows, db)
+    s = max(t0, 1)
+    np.dot(h[s - 1:t1 - 1].reshape((t1 - s) * N, H).T, dah[s:t1].reshape((t1 - s) * N, G), dWh)
+    if t0 == 0:
+        for n in range(N):
+            for k in range(H):
+                h0_nk, dWh_k, dah_n = h0[n, k], dWh[k], dah[0, n]
+                for j in range(G):
+                    dWh_k[j] += h0_nk * dah_n[j]
 
 
 @jit
-def input_gradients(x, Wx, da, dx, dWx, db):
-    """Backward of `project_inputs`, from da: (T, N, G*H) = dLoss/d(x_t @ Wx + b) of every step.
-    Writes dx: (T, N, D), dWx: (D, G*H) and db: (G*H,)."""
-    T, N, D = x.shape
-    da_rows = da.reshape(T * N, da.shape[2])
-    np.dot(da_rows, Wx.T, dx.reshape(T * N, D))
-    np.dot(x.reshape(T * N, D).T, da_rows, dWx)
-    column_sums(da_rows, db)
-
-
-@jit
-def recurrent_weight_gradient(h0, h, dah, dWh):
-    """dWh = sum_t h_{t-1}.T @ dah_t with h_{-1} = h0: h0: (N, H), h: (T, N, H) the states after
-    each step, dah: (T, N, G*H) = dLoss/d(h_{t-1} @ Wh); writes dWh: (H, G*H). The steps t >= 1
-    read h[t-1], rows that already lie contiguously in h: one product for all of them, then the
-    step t = 0, which read h0, is added."""
-    T, N, H = h.shape
-    G = dah.shape[2]
-    np.dot(h[:T - 1].reshape((T - 1) * N, H).T, dah[1:].reshape((T - 1) * N, G), dWh)
-    for n in range(N):
-        for k in range(H):
-            h0_nk, dWh_k, dah_n = h0[n, k], dWh[k], dah[0, n]
-            for j in range(G):
-                dWh_k[j] += h0_nk * dah_n[j]
-
-
-@jit
-def dropped_recurrent_product(h, rmask, h_dropped, W, out, loop_below):
+def dropped_recurrent_product(h, rmask, h_dropped, W, out, loop_below, rows):
     """out = (h * rmask) @ W for one step's states h: (N, K) with the recurrent-dropout mask
     rmask: (N, K), or h @ W when rmask is empty, (0, 0) (no recurrent dropout). h_dropped: (N, K)
-    scratch; loop_below: see `recurrent_product`."""
+    scratch; loop_below, rows: see `step_product`."""
     if rmask.shape[0] == 0:
-        recurrent_product(h, W, out, loop_below)
+        step_product(h, W, out, loop_below, rows)
         return
     for n in range(h.shape[0]):
         for k in range(h.shape[1]):
             h_dropped[n, k] = h[n, k] * rmask[n, k]
-    recurrent_product(h_dropped, W, out, loop_below)
+    step_product(h_dropped, W, out, loop_below, rows)
 
 
 @jit

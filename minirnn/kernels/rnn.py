@@ -14,7 +14,8 @@ array is time-major, (T, N, ...) (see arrays.py).
     backward  per step one sweep over the rows for da_t = dh_t * (1 - h_t^2), then one product
               da_t @ Wh.T; after the loop dx, dWx, dWh and db from the da of all steps at once.
 
-Nothing is allocated inside the time loop.
+The time loops take a block of rows lo:hi, so that blocks run side by side on the cores
+(parallel.py). Nothing is allocated inside the time loop.
 """
 import numpy as np
 
@@ -22,11 +23,12 @@ from ..cells.rnn import RNN
 from .arrays import (batch_major, check_backward, check_forward_inputs, contiguous,
                      dropped_states, empty, final_gradient, loop_mask, recurrent_mask_array,
                      time_major)
-from .blas import few_rows_limit
+from .blas import few_rows_limit, rows_per_call
 from .jit import jit
 from .loops import add_into, copy_into, fill, take_rows
-from .products import (drop_rows, dropped_recurrent_product, input_gradients, project_inputs,
-                       recurrent_product, recurrent_weight_gradient)
+from .parallel import run_rows, splits, weight_gradients
+from .products import (drop_rows, dropped_recurrent_product, input_gradient, project_inputs,
+                       project_step, step_product)
 from .scalar import dtanh, tanh
 
 
@@ -42,20 +44,24 @@ def forward_step(a_x, a_h, prev_h, next_h, steps):
             copy_into(next_hn, prev_h[n])
 
 
-@jit
-def rnn_forward_loop(x, Wx, Wh, b, rmask, steps, hs, ax, loop_below):
-    """x: (T, N, D); rmask: (N, H) recurrent-dropout mask or (0, 0); steps: (T, N) bool, False
-    where a row skips the step and carries its state.
-    hs: (T+1, N, H) holds h0 in slot 0 on entry; writes the state after step t into slot t+1.
-    Scratch: ax: (T, N, H).
-    loop_below: rows below which the per-step products bypass BLAS (blas.py)."""
-    T, N, _ = x.shape
-    project_inputs(x, Wx, b, ax)  # x_t @ Wx + b for every step
-    a_h = np.empty((N, Wh.shape[1]), x.dtype)  # (h_{t-1} * m) @ Wh of the current step
-    h_dropped = np.empty((N, Wh.shape[0]), x.dtype)
-    for t in range(T):
-        dropped_recurrent_product(hs[t], rmask, h_dropped, Wh, a_h, loop_below)
-        forward_step(ax[t], a_h, hs[t], hs[t + 1], steps[t])
+@jit(nogil=True)
+def rnn_forward_rows(x, Wx, b, Wh, rmask, steps, hs, ax, each_step, loop_below, rows, lo, hi):
+    """The time loop for the batch rows lo:hi (parallel.py runs blocks side by side).
+    x: (T, N, D); rmask: (N, H) recurrent-dropout mask or (0, 0); steps: (T, N) bool, False where
+    a row skips the step and carries its state. hs: (T+1, N, H) holds h0 in slot 0 on entry;
+    writes the state after step t into slot t+1. Scratch: ax: (T, N, H) = x_t @ Wx + b, step by
+    step for the block's rows when each_step, else for all rows at once (one block).
+    loop_below, rows: how the per-step products go (products.step_product)."""
+    if not each_step:
+        project_inputs(x, Wx, b, ax)
+    a_h = np.empty((hi - lo, Wh.shape[1]), ax.dtype)  # (h_{t-1} * m) @ Wh of the current step
+    h_dropped = np.empty((hi - lo, Wh.shape[0]), ax.dtype)
+    for t in range(ax.shape[0]):
+        if each_step:
+            project_step(x[t, lo:hi], Wx, b, ax[t, lo:hi], loop_below, rows)
+        dropped_recurrent_product(hs[t, lo:hi], rmask[lo:hi], h_dropped, Wh, a_h, loop_below,
+                                  rows)
+        forward_step(ax[t, lo:hi], a_h, hs[t, lo:hi], hs[t + 1, lo:hi], steps[t, lo:hi])
 
 
 @jit
@@ -73,25 +79,26 @@ def backward_step(dh, h, dnext_h, da, steps):
             fill(da[n], 0.0)
 
 
-@jit
-def rnn_backward_kernel(dh, x, h0, h, h0_rec, h_rec, Wx, Wh, rmask, steps, dh_next, da, dx, dWx,
-                        dWh, db, loop_below):
-    """BPTT on time-major arrays. dh, h: (T, N, H); h0_rec, h_rec: the states as the recurrent
-    product read them (times the recurrent mask rmask); dh_next: (N, H) holds the gradient on the
-    final state and is updated in place, step by step, into dh0. Scratch: da: (T, N, H).
-    Writes dx: (T, N, D), dWx, dWh, db.
-    loop_below: rows below which the per-step products bypass BLAS (blas.py)."""
-    N, H = h0.shape
-    dprev_h = np.empty((N, H), dh.dtype)  # da_t @ Wh.T
-    Wh_T = np.ascontiguousarray(Wh.T)
+@jit(nogil=True)
+def rnn_backward_rows(dh, h, Wh_T, Wx_T, rmask, steps, dh_next, da, dx, each_step, loop_below,
+                      rows, lo, hi):
+    """BPTT's time loop for the batch rows lo:hi (parallel.py runs blocks side by side), on
+    time-major arrays. dh, h: (T, N, H); dh_next: (N, H) holds the gradient on the final state
+    and is updated in place, step by step, into dh0. Wh_T: (H, H) C-contiguous,
+    Wx_T: (H, D) (Wx.T, a view).
+    Writes da: (T, N, H) and dx: (T, N, D), step by step for the block's rows when each_step,
+    else for all rows at once after the loop (one block)."""
+    dprev_h = np.empty((hi - lo, Wh_T.shape[1]), dh.dtype)  # da_t @ Wh.T
     for t in range(dh.shape[0] - 1, -1, -1):
-        backward_step(dh[t], h[t], dh_next, da[t], steps[t])
+        backward_step(dh[t, lo:hi], h[t, lo:hi], dh_next[lo:hi], da[t, lo:hi], steps[t, lo:hi])
         # forward: a_t = x_t @ Wx + (h_{t-1} * m) @ Wh + b
-        recurrent_product(da[t], Wh_T, dprev_h, loop_below)
-        drop_rows(dprev_h, rmask)
-        take_rows(dh_next, dprev_h, steps[t])
-    input_gradients(x, Wx, da, dx, dWx, db)
-    recurrent_weight_gradient(h0_rec, h_rec, da, dWh)
+        step_product(da[t, lo:hi], Wh_T, dprev_h, loop_below, rows)
+        drop_rows(dprev_h, rmask[lo:hi])
+        take_rows(dh_next[lo:hi], dprev_h, steps[t, lo:hi])
+        if each_step:
+            step_product(da[t, lo:hi], Wx_T, dx[t, lo:hi], loop_below, rows)
+    if not each_step:
+        input_gradient(da, Wx_T, dx)
 
 
 def rnn_forward(x, h0, Wx, Wh, b, mask=None, recurrent_mask=None, checked=False):
@@ -111,7 +118,10 @@ def rnn_forward(x, h0, Wx, Wh, b, mask=None, recurrent_mask=None, checked=False)
     hs, ax = empty(dtype, (T + 1, N, H), (T, N, H))
     hs[0] = h0
     rmask = recurrent_mask_array(recurrent_mask, h0, dtype)
-    rnn_forward_loop(xs, Wx, Wh, b, rmask, loop_mask(mask, N, T), hs, ax, few_rows_limit())
+    rows = rows_per_call(N, H, H)
+    split = splits(N, rows, T * N * (xs.shape[2] + H) * H)
+    run_rows(rnn_forward_rows, N, rows, split, xs, Wx, b, Wh, rmask,
+             loop_mask(mask, N, T), hs, ax, split, few_rows_limit(), rows)
     h = batch_major(hs[1:])
     cache = {"x": batch_major(xs), "h0": h0, "Wx": Wx, "Wh": Wh, "b": b, "h": h, "mask": mask,
              "recurrent_mask": recurrent_mask}
@@ -131,7 +141,10 @@ def rnn_backward(dh, cache, dhT=None, checked=False):
     dh0 = final_gradient(dhT, N, H, dtype)
     da, dx, dWx, dWh, db = empty(dtype, (T, N, H), (T, N, x.shape[2]), Wx.shape, Wh.shape, (H,))
     rmask = recurrent_mask_array(cache["recurrent_mask"], h0, dtype)
-    rnn_backward_kernel(time_major(dh, dtype), x, h0, h, *dropped_states(h0, h, rmask), Wx, Wh,
-                        rmask, loop_mask(cache["mask"], N, T), dh0, da, dx, dWx, dWh, db,
-                        few_rows_limit())
+    rows = rows_per_call(N, H, H)
+    split = splits(N, rows, T * N * (x.shape[2] + H) * H)
+    run_rows(rnn_backward_rows, N, rows, split, time_major(dh, dtype), h,
+             np.ascontiguousarray(Wh.T), Wx.T, rmask,
+             loop_mask(cache["mask"], N, T), dh0, da, dx, split, few_rows_limit(), rows)
+    weight_gradients(x, da, *dropped_states(h0, h, rmask), da, dWx, dWh, db, split)
     return batch_major(dx), dh0, dWx, dWh, db
