@@ -17,10 +17,11 @@ CELL_NAMES = ["rnn", "lstm", "gru"]
 @pytest.fixture
 def forced_split(monkeypatch):
     """Every layer splits: 3 rows per product call, no work threshold, three parts of the steps
-    for the weight gradients (whatever this machine's BLAS and cores)."""
+    for the weight gradients, summed in runs of 5 rows (whatever this machine's BLAS and cores)."""
     for module in (rnn, lstm, gru):
         monkeypatch.setattr(module, "rows_per_call", lambda N, K, M: 3)
     monkeypatch.setattr(parallel, "MIN_SPLIT_WORK", 0)
+    monkeypatch.setattr(parallel, "rows_per_run", lambda K, M: 5)
     monkeypatch.setattr(parallel, "usable_cores", lambda: 3)
     before = threads.chosen["loop"]
     yield
@@ -121,3 +122,6 @@ def test_rows_per_call_stays_on_the_small_path():
     assert blas.call_rows(None, 7, 64, 256) == 7
     assert not parallel.splits(32, 32, 10**9) and not parallel.splits(32, 16, 10)
     assert parallel.splits(32, 16, parallel.MIN_SPLIT_WORK)
+    assert blas.gradient_rows("SkylakeX", 64, 256) == 48  # 48 * 64 * 256 = 786,432
+    assert blas.gradient_rows("SkylakeX", 128, 512) == 0  # not even 32 rows fit: one product
+    assert blas.gradient_rows("Haswell", 16, 64) == 0

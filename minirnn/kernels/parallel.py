@@ -7,8 +7,9 @@ on its own. So each thread can take a block of rows through the whole forward or
 loop with its own workspace, with nothing synchronised per step (`run_rows`). A block's rows are
 not contiguous across steps, so the input projection x_t @ Wx + b and the input gradient
 da_t @ Wx.T are then made step by step inside the loops. The weight gradients are sums over all
-rows: the steps are cut into one part per core, each part's sums are one product per weight,
-made side by side, and the parts are added in order (`weight_gradients`).
+rows: the steps are cut into one part per core, made side by side, and the parts are added in
+order (`weight_gradients`); within a part, each sum goes in runs of rows that stay on OpenBLAS's
+small-matrix path where one fits (blas.rows_per_run).
 
 When it pays (`splits`): the batch must take more than one product call per step on OpenBLAS's
 small-matrix path (blas.rows_per_call), and the layer must have enough work to cover the thread
@@ -41,7 +42,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ..threads import blas_controls, loop_threads
-from .blas import usable_cores
+from .blas import rows_per_run, usable_cores
 from .products import weight_gradients as weight_gradients_part
 
 MIN_SPLIT_WORK = 20_000_000  # multiply-adds of a layer's loop (T * N * (D + H) * G) worth a split
@@ -121,15 +122,17 @@ def run_rows(loop, N, rows, split, *args):
 
 def weight_gradients(x, dax, h0, h, dah, dWx, dWh, db, split):
     """dWx, dWh, db (products.weight_gradients) summed over all T steps. Not split: one product
-    each. Split: one part of the steps per core, side by side, the parts added in order."""
-    T = x.shape[0]
+    each. Split: each sum in runs of rows on the small path where one fits (blas.rows_per_run);
+    one part of the steps per core, side by side, the parts added in order."""
+    (T, N, D), (H, G) = x.shape, dWh.shape
     if not split:
-        weight_gradients_part(x, dax, h0, h, dah, dWx, dWh, db, 0, T)
+        weight_gradients_part(x, dax, h0, h, dah, dWx, dWh, db, T * N, 0, T)
         return
+    run = rows_per_run(max(D, H), G) or T * N
     parts = time_parts(T, usable_cores())
     sums = [(dWx, dWh, db)] + [(np.empty_like(dWx), np.empty_like(dWh), np.empty_like(db))
                                for _ in parts[1:]]
-    run_side_by_side([(weight_gradients_part, (x, dax, h0, h, dah, *part_sums, t0, t1))
+    run_side_by_side([(weight_gradients_part, (x, dax, h0, h, dah, *part_sums, run, t0, t1))
                       for part_sums, (t0, t1) in zip(sums, parts)])
     for part_dWx, part_dWh, part_db in sums[1:]:
         dWx += part_dWx

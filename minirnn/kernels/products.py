@@ -110,21 +110,43 @@ def input_gradient(da, Wx_T, dx):
     np.dot(da.reshape(T * N, G), Wx_T, dx.reshape(T * N, Wx_T.shape[1]))
 
 
+@jit
+def summed_products(a, b, out, run):
+    """out = a.T @ b for a: (R, K), b: (R, M), as one product per run of `run` rows of both,
+    added in order (run >= R: one product). Runs short enough stay on OpenBLAS's small-matrix
+    path (blas.gradient_rows)."""
+    if a.shape[0] == 0:
+        out[:] = 0.0
+        return
+    np.dot(a[:run].T, b[:run], out)
+    if run >= a.shape[0]:
+        return
+    part = np.empty_like(out)
+    for r0 in range(run, a.shape[0], run):
+        np.dot(a[r0:r0 + run].T, b[r0:r0 + run], part)
+        for k in range(out.shape[0]):
+            out_k, part_k = out[k], part[k]
+            for j in range(out.shape[1]):
+                out_k[j] += part_k[j]
+
+
 @jit(nogil=True)
-def weight_gradients(x, dax, h0, h, dah, dWx, dWh, db, t0, t1):
-    """The sums over the steps t0:t1 (T0 = t1 - t0 of them): dWx = sum_t x_t.T @ dax_t,
-    dWh = sum_t h_{t-1}.T @ dah_t with h_{-1} = h0, db = the sum of dax over those rows.
+def weight_gradients(x, dax, h0, h, dah, dWx, dWh, db, run, t0, t1):
+    """The sums over the steps t0:t1: dWx = sum_t x_t.T @ dax_t, dWh = sum_t h_{t-1}.T @ dah_t
+    with h_{-1} = h0, db = the sum of dax over those rows.
     x: (T, N, D); dax, dah: (T, N, G*H) = dLoss/d(x_t @ Wx + b), dLoss/d(h_{t-1} @ Wh) (the same
     array for RNN and LSTM); h0: (N, H), h: (T, N, H) the states as the recurrent product read
-    them. Writes dWx: (D, G*H), dWh: (H, G*H), db: (G*H,). The steps t >= 1 read h[t-1], rows
-    that lie contiguously in h: one product for all of them; step 0, which read h0, is added."""
+    them. Writes dWx: (D, G*H), dWh: (H, G*H), db: (G*H,). Each sum of products goes in runs of
+    `run` rows (`summed_products`). The steps t >= 1 read h[t-1], rows that lie contiguously in h;
+    step 0, which read h0, is added."""
     N, D = x.shape[1], x.shape[2]
     H, G = h.shape[2], dah.shape[2]
     dax_rows = dax[t0:t1].reshape((t1 - t0) * N, G)
-    np.dot(x[t0:t1].reshape((t1 - t0) * N, D).T, dax_rows, dWx)
+    summed_products(x[t0:t1].reshape((t1 - t0) * N, D), dax_rows, dWx, run)
     column_sums(dax_rows, db)
     s = max(t0, 1)
-    np.dot(h[s - 1:t1 - 1].reshape((t1 - s) * N, H).T, dah[s:t1].reshape((t1 - s) * N, G), dWh)
+    summed_products(h[s - 1:t1 - 1].reshape((t1 - s) * N, H), dah[s:t1].reshape((t1 - s) * N, G),
+                    dWh, run)
     if t0 == 0:
         for n in range(N):
             for k in range(H):
