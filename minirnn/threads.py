@@ -1,9 +1,9 @@
 """How many threads minirnn may use: `num_threads`.
 
-Two kinds of threads do minirnn's work. The kernels' time loop runs the batch's rows in blocks,
-one thread per block (kernels/parallel.py); and OpenBLAS threads a matrix product by itself once it
-is large enough (the input projection before the loop, the weight gradients after it). Two
-OpenBLAS libraries are loaded: SciPy's (the one the Numba kernels call through
+Two kinds of threads do minirnn's work. When a layer's batch is large enough, the kernels'
+time loop runs its rows in blocks, one thread per block (kernels/parallel.py; OpenBLAS is held
+to one thread meanwhile); otherwise OpenBLAS threads a matrix product by itself once it is large
+enough. Two OpenBLAS libraries are loaded: SciPy's (the one the Numba kernels call through
 scipy.linalg.cython_blas) and NumPy's (the NumPy reference, the Dense head, the losses). Both
 start with one thread per core. `num_threads` sets all three counts at once:
 
@@ -14,8 +14,9 @@ start with one thread per core. `num_threads` sets all three counts at once:
 
 The default (nothing set and no MINIRNN_NUM_THREADS): the time loop uses every core this
 process may run on (`loop_threads`), and OpenBLAS keeps its own setting (one thread per core).
-Results do not depend on the setting: the thread count changes only which core runs which block
-of rows, never the arithmetic (kernels/parallel.py says how).
+The time loop's count never changes a result: it changes only which core runs which block of
+rows, never the arithmetic (kernels/parallel.py says how). OpenBLAS's count can change the last
+bits of the large products it threads itself, as it always could.
 
 When to set it lower: OpenBLAS's worker threads wait for work by spinning, so when more threads
 want the cores than there are cores (two training processes on a 2-core machine, or a test suite

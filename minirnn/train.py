@@ -242,9 +242,11 @@ def fit(model, loss, train, val=None, optimizer=None, epochs=10, batch_size=32, 
     with restore_best the parameters of its best epoch are put back at the end.
     shuffle, seed: the order of the sequences each epoch (and the dropout masks) come from
     np.random.default_rng(seed).  truncate_bptt: None (full BPTT) or a window length k >= 1.
-    progress: a tqdm bar per epoch. num_threads: at most this many BLAS threads while fit runs
-    (None: the MINIRNN_NUM_THREADS variable if set, else OpenBLAS's own setting; see
-    threads.py), the previous setting restored at the end. regularisers: None or a list of
+    progress: a tqdm bar per epoch. num_threads: at most this many threads in the kernels' time
+    loop and in OpenBLAS while fit runs (None: the MINIRNN_NUM_THREADS variable if set, else
+    every core for the loop and OpenBLAS's own setting; see threads.py), the previous setting
+    restored at the end (the loop's count never changes a result; OpenBLAS's can change the last
+    bits of its large products). regularisers: None or a list of
     (regulariser, weight >= 0) pairs (regularisers.py): weight * its penalty joins the training
     loss, its gradients join the backward pass, and its own parameters, "reg.<name>.<param>",
     are stepped (and restored with the best epoch) like the model's. Before the first step, fit
@@ -284,7 +286,7 @@ def fit(model, loss, train, val=None, optimizer=None, epochs=10, batch_size=32, 
                "grad_norm": {}, "grad_norm_total": [], "best_epoch": None, "stopped_epoch": None,
                "regularisers": {reg.name: [] for reg, _, _ in regularisers}}
     best_params = None
-    with thread_limit(threads):  # the BLAS thread count for this run only (threads.py)
+    with thread_limit(threads):  # the thread counts for this run only (threads.py)
         for epoch in range(epochs):
             sums, layer_norms, total_norms = {"loss": 0.0, "metric": 0.0, "count": 0}, [], []
             penalty_sums = dict.fromkeys(history["regularisers"], 0.0)

@@ -33,8 +33,8 @@ from .blas import few_rows_limit, rows_per_call
 from .jit import jit
 from .loops import add_into, copy_into, fill
 from .parallel import run_rows, splits, weight_gradients
-from .products import (column_sums, drop_rows, dropped_recurrent_product, input_gradient,
-                       project_inputs, project_step, step_product)
+from .products import (column_sums, drop_rows, input_gradient, project_inputs,
+                       step_product, step_products)
 from .scalar import dsigmoid, dtanh, sigmoid, tanh
 
 
@@ -78,10 +78,8 @@ def gru_forward_rows(x, Wx, b, Wh, bhn, rmask, steps, hs, rzn, hn, each_step, lo
     a_h = np.empty((hi - lo, Wh.shape[1]), rzn.dtype)  # (h_{t-1} * m) @ Wh of the current step
     h_dropped = np.empty((hi - lo, Wh.shape[0]), rzn.dtype)
     for t in range(rzn.shape[0]):
-        if each_step:
-            project_step(x[t, lo:hi], Wx, b, rzn[t, lo:hi], loop_below, rows)
-        dropped_recurrent_product(hs[t, lo:hi], rmask[lo:hi], h_dropped, Wh, a_h, loop_below,
-                                  rows)
+        step_products(x[t, lo:hi], Wx, b, hs[t, lo:hi], rmask[lo:hi], h_dropped, Wh,
+                      rzn[t, lo:hi], a_h, each_step, loop_below, rows)
         forward_step(a_h, bhn, hs[t, lo:hi], rzn[t, lo:hi], hn[t, lo:hi], hs[t + 1, lo:hi],
                      steps[t, lo:hi])
 

@@ -32,8 +32,8 @@ from .blas import few_rows_limit, rows_per_call
 from .jit import jit
 from .loops import add_into, copy_into, fill, take_rows
 from .parallel import run_rows, splits, weight_gradients
-from .products import (drop_rows, dropped_recurrent_product, input_gradient, project_inputs,
-                       project_step, step_product)
+from .products import (drop_rows, input_gradient, project_inputs, step_product,
+                       step_products)
 from .scalar import dsigmoid, dtanh, sigmoid, tanh
 
 
@@ -92,10 +92,8 @@ def lstm_forward_rows(x, Wx, b, Wh, rmask, steps, hs, cs, tanh_c, ifgo, each_ste
     a_h = np.empty((hi - lo, Wh.shape[1]), ifgo.dtype)  # (h_{t-1} * m) @ Wh of the current step
     h_dropped = np.empty((hi - lo, Wh.shape[0]), ifgo.dtype)
     for t in range(ifgo.shape[0]):
-        if each_step:
-            project_step(x[t, lo:hi], Wx, b, ifgo[t, lo:hi], loop_below, rows)
-        dropped_recurrent_product(hs[t, lo:hi], rmask[lo:hi], h_dropped, Wh, a_h, loop_below,
-                                  rows)
+        step_products(x[t, lo:hi], Wx, b, hs[t, lo:hi], rmask[lo:hi], h_dropped, Wh,
+                      ifgo[t, lo:hi], a_h, each_step, loop_below, rows)
         forward_step(a_h, ifgo[t, lo:hi], cs[t, lo:hi], cs[t + 1, lo:hi], tanh_c[t, lo:hi],
                      hs[t, lo:hi], hs[t + 1, lo:hi], steps[t, lo:hi])
 

@@ -177,3 +177,14 @@ def drop_rows(a, rmask):
     for n in range(a.shape[0]):
         for k in range(a.shape[1]):
             a[n, k] *= rmask[n, k]
+
+
+@jit
+def step_products(x_t, Wx, b, h_prev, rmask, h_dropped, Wh, ax_t, a_h, each_step, loop_below,
+                  rows):
+    """One step's products for a block of rows: ax_t = x_t @ Wx + b when each_step (else the
+    loop made ax for all steps before it), and a_h = (h_{t-1} * m) @ Wh
+    (`dropped_recurrent_product`)."""
+    if each_step:
+        project_step(x_t, Wx, b, ax_t, loop_below, rows)
+    dropped_recurrent_product(h_prev, rmask, h_dropped, Wh, a_h, loop_below, rows)

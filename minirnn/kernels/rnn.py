@@ -27,8 +27,8 @@ from .blas import few_rows_limit, rows_per_call
 from .jit import jit
 from .loops import add_into, copy_into, fill, take_rows
 from .parallel import run_rows, splits, weight_gradients
-from .products import (drop_rows, dropped_recurrent_product, input_gradient, project_inputs,
-                       project_step, step_product)
+from .products import (drop_rows, input_gradient, project_inputs, step_product,
+                       step_products)
 from .scalar import dtanh, tanh
 
 
@@ -57,10 +57,8 @@ def rnn_forward_rows(x, Wx, b, Wh, rmask, steps, hs, ax, each_step, loop_below, 
     a_h = np.empty((hi - lo, Wh.shape[1]), ax.dtype)  # (h_{t-1} * m) @ Wh of the current step
     h_dropped = np.empty((hi - lo, Wh.shape[0]), ax.dtype)
     for t in range(ax.shape[0]):
-        if each_step:
-            project_step(x[t, lo:hi], Wx, b, ax[t, lo:hi], loop_below, rows)
-        dropped_recurrent_product(hs[t, lo:hi], rmask[lo:hi], h_dropped, Wh, a_h, loop_below,
-                                  rows)
+        step_products(x[t, lo:hi], Wx, b, hs[t, lo:hi], rmask[lo:hi], h_dropped, Wh,
+                      ax[t, lo:hi], a_h, each_step, loop_below, rows)
         forward_step(ax[t, lo:hi], a_h, hs[t, lo:hi], hs[t + 1, lo:hi], steps[t, lo:hi])
 
 

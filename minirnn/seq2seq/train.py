@@ -82,7 +82,7 @@ def fit(model, train, val=None, optimizer=None, epochs=10, batch_size=32, clip_n
 
     train, val: data dicts (module docstring).  optimizer: default Adam(lr=1e-3).
     clip_norm: None or the max global gradient norm.  seed: the order of the pairs each epoch.
-    num_threads: at most this many BLAS threads while fit runs, as in minirnn.train.fit.
+    num_threads: at most this many threads while fit runs, as in minirnn.train.fit.
     Returns the history {"train_loss", "val_loss" (empty without val), "grad_norm_total"}: per
     epoch, the loss per real target step and the mean gradient norm before clipping.
     """
@@ -95,7 +95,7 @@ def fit(model, train, val=None, optimizer=None, epochs=10, batch_size=32, clip_n
     optimizer = optimizer or Adam(lr=1e-3)
     rng = np.random.default_rng(seed)
     history = {"train_loss": [], "val_loss": [], "grad_norm_total": []}
-    with thread_limit(threads):  # the BLAS thread count for this run only (threads.py)
+    with thread_limit(threads):  # the thread counts for this run only (threads.py)
         train_epochs(model, train, val, optimizer, epochs, batch_size, clip_norm, rng, backend,
                      history)
     return history
