@@ -20,8 +20,10 @@ array is time-major, (T, N, ...) (see arrays.py).
               into dax, and copies dr, dz over while the row is in the cache.
 
 The time loops take a block of rows lo:hi, so that blocks run side by side on the cores
-(parallel.py). Nothing is allocated inside the time loop; a row's sweep is a few short loops, each
-over few arrays, which is what lets LLVM vectorize them (see lstm.py).
+(parallel.py); when the batch is split so, ax and dx are made step by step inside the loops and
+the weight gradients in parts of the steps. Nothing is allocated inside the time loop; a row's
+sweep is a few short loops, each over few arrays, which is what lets LLVM vectorize them (see
+lstm.py).
 """
 import numpy as np
 
@@ -172,8 +174,8 @@ def gru_forward(x, h0, Wx, Wh, b, bhn, mask=None, recurrent_mask=None, checked=F
     rmask = recurrent_mask_array(recurrent_mask, h0, dtype)
     rows = rows_per_call(N, H, 3 * H)
     split = splits(N, rows, T * N * (xs.shape[2] + H) * 3 * H)
-    run_rows(gru_forward_rows, N, rows, split, xs, Wx, b, Wh, bhn,
-             rmask, loop_mask(mask, N, T), hs, rzn, hn, split, few_rows_limit(), rows)
+    run_rows(gru_forward_rows, N, rows, split, xs, Wx, b, Wh, bhn, rmask, loop_mask(mask, N, T),
+             hs, rzn, hn, split, few_rows_limit(), rows)
     h = batch_major(hs[1:])
     cache = {"x": batch_major(xs), "h0": h0, "Wx": Wx, "Wh": Wh, "b": b, "bhn": bhn,
              "rzn": batch_major(rzn), "hn": batch_major(hn), "h": h, "mask": mask,
@@ -198,10 +200,9 @@ def gru_backward(dh, cache, dhT=None, checked=False):
     rmask = recurrent_mask_array(cache["recurrent_mask"], h0, dtype)
     rows = rows_per_call(N, H, 3 * H)
     split = splits(N, rows, T * N * (x.shape[2] + H) * 3 * H)
-    run_rows(gru_backward_rows, N, rows, split,
-             time_major(dh, dtype), h0, h, rzn, hn, np.ascontiguousarray(Wh.T),
-             Wx.T, rmask, loop_mask(cache["mask"], N, T), dh0, dah, dax, dx,
-             split, few_rows_limit(), rows)
+    run_rows(gru_backward_rows, N, rows, split, time_major(dh, dtype), h0, h, rzn, hn,
+             np.ascontiguousarray(Wh.T), Wx.T, rmask, loop_mask(cache["mask"], N, T), dh0, dah,
+             dax, dx, split, few_rows_limit(), rows)
     weight_gradients(x, dax, *dropped_states(h0, h, rmask), dah, dWx, dWh, db, split)
     column_sums(dah.reshape(T * N, 3 * H)[:, 2 * H:], dbhn)
     return batch_major(dx), dh0, dWx, dWh, db, dbhn

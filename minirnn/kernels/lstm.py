@@ -16,11 +16,13 @@ array is time-major, (T, N, ...) (see arrays.py).
               da of all steps at once.
 
 The time loops take a block of rows lo:hi, so that blocks run side by side on the cores
-(parallel.py). Nothing is allocated inside the time loop. Each step's sweep is its own compiled
-function, and a row's sweep is two short loops rather than one: LLVM vectorizes a loop only when
-it can check at run time that its arrays do not overlap, gives up on a loop that touches more
-than a handful of arrays, and optimizes a small function taking its slabs as arguments far
-better than the same loop inlined among the matrix-product calls (about 5x on the sweep here).
+(parallel.py); when the batch is split so, ax and dx are made step by step inside the loops and
+the weight gradients in parts of the steps. Nothing is allocated inside the time loop. Each
+step's sweep is its own compiled function, and a row's sweep is two short loops rather than one:
+LLVM vectorizes a loop only when it can check at run time that its arrays do not overlap, gives
+up on a loop that touches more than a handful of arrays, and optimizes a small function taking
+its slabs as arguments far better than the same loop inlined among the matrix-product calls
+(about 5x on the sweep here).
 """
 import numpy as np
 
@@ -201,9 +203,8 @@ def lstm_backward(dh, cache, dhT=None, dcT=None, checked=False):
     h0_rec, h_rec = dropped_states(h0, h, rmask)
     rows = rows_per_call(N, H, 4 * H)
     split = splits(N, rows, T * N * (x.shape[2] + H) * 4 * H)
-    run_rows(lstm_backward_rows, N, rows, split,
-             time_major(dh, dtype), c0, c, ifgo, tanh_c, np.ascontiguousarray(Wh.T),
-             Wx.T, rmask, loop_mask(cache["mask"], N, T), dh0, dc0, da, dx,
-             split, few_rows_limit(), rows)
+    run_rows(lstm_backward_rows, N, rows, split, time_major(dh, dtype), c0, c, ifgo, tanh_c,
+             np.ascontiguousarray(Wh.T), Wx.T, rmask, loop_mask(cache["mask"], N, T), dh0, dc0,
+             da, dx, split, few_rows_limit(), rows)
     weight_gradients(x, da, h0_rec, h_rec, da, dWx, dWh, db, split)
     return batch_major(dx), dh0, dc0, dWx, dWh, db

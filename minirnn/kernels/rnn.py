@@ -15,7 +15,8 @@ array is time-major, (T, N, ...) (see arrays.py).
               da_t @ Wh.T; after the loop dx, dWx, dWh and db from the da of all steps at once.
 
 The time loops take a block of rows lo:hi, so that blocks run side by side on the cores
-(parallel.py). Nothing is allocated inside the time loop.
+(parallel.py); when the batch is split so, ax and dx are made step by step inside the loops and
+the weight gradients in parts of the steps. Nothing is allocated inside the time loop.
 """
 import numpy as np
 
@@ -118,8 +119,8 @@ def rnn_forward(x, h0, Wx, Wh, b, mask=None, recurrent_mask=None, checked=False)
     rmask = recurrent_mask_array(recurrent_mask, h0, dtype)
     rows = rows_per_call(N, H, H)
     split = splits(N, rows, T * N * (xs.shape[2] + H) * H)
-    run_rows(rnn_forward_rows, N, rows, split, xs, Wx, b, Wh, rmask,
-             loop_mask(mask, N, T), hs, ax, split, few_rows_limit(), rows)
+    run_rows(rnn_forward_rows, N, rows, split, xs, Wx, b, Wh, rmask, loop_mask(mask, N, T), hs,
+             ax, split, few_rows_limit(), rows)
     h = batch_major(hs[1:])
     cache = {"x": batch_major(xs), "h0": h0, "Wx": Wx, "Wh": Wh, "b": b, "h": h, "mask": mask,
              "recurrent_mask": recurrent_mask}
