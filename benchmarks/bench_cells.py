@@ -10,7 +10,10 @@ counted). Two yardsticks put the numbers in context:
   * the GEMM roofline: NumPy's float32 and float64 matrix product speed on this machine;
   * the matmul floor: the time that exactly the step's matrix products take in NumPy and
     through np.dot inside Numba (per layer: x @ Wx once, T products h @ Wh, T products
-    da @ Wh.T, and dx, dWx, dWh over all steps), for every configuration by default.
+    da @ Wh.T, and dx, dWx, dWh over all steps), for every configuration by default. Where the
+    kernels cut a layer's batch into blocks on several threads (minirnn/kernels/parallel.py),
+    the Numba floor makes the same products in the kernels' own schedule instead: per step and
+    block, in calls on OpenBLAS's small-matrix path, side by side on the loop's threads.
     numba/floor says how close the kernels come to doing nothing but matrix products;
     floor/torch >= 1 means no kernel calling this BLAS can beat torch there.
 
@@ -149,9 +152,64 @@ def numba_products():
     return products
 
 
+@functools.lru_cache(maxsize=None)
+def block_products():
+    """The per-step products of a split layer's forward and backward loops, for one block of
+    rows, as the kernels make them (kernels/parallel.py): compiled once."""
+    from numba import njit
+
+    from minirnn.kernels.products import step_product
+
+    @njit(nogil=True)
+    def forward(x, Wx, h, Wh, ax, loop_below, rows, lo, hi):
+        a_h = np.empty((hi - lo, Wh.shape[1]), x.dtype)
+        for t in range(x.shape[0]):
+            step_product(x[t, lo:hi], Wx, ax[t, lo:hi], loop_below, rows)
+            step_product(h[t, lo:hi], Wh, a_h, loop_below, rows)
+
+    @njit(nogil=True)
+    def backward(da, Wh_T, Wx_T, dx, loop_below, rows, lo, hi):
+        dprev_h = np.empty((hi - lo, Wh_T.shape[1]), da.dtype)
+        for t in range(da.shape[0] - 1, -1, -1):
+            step_product(da[t, lo:hi], Wh_T, dprev_h, loop_below, rows)
+            step_product(da[t, lo:hi], Wx_T, dx[t, lo:hi], loop_below, rows)
+    return forward, backward
+
+
+def split_floor_step(cell, H, N, T, layers, dtype, rng):
+    """The floor of a layer the kernels split into blocks of rows: the same products in the
+    kernels' own schedule (calls of blas.rows_per_call rows, blocks side by side on the loop's
+    threads, the weight gradients in parts and runs), or None when the layer does not split."""
+    from minirnn.kernels import blas, parallel
+    G = GATES[cell]
+    rows = blas.rows_per_call(N, H, G * H)
+    if not parallel.splits(N, rows, T * N * 2 * H * G * H):
+        return None
+    x, h = (rng.standard_normal((T, N, H)).astype(dtype) for _ in range(2))
+    da = rng.standard_normal((T, N, G * H)).astype(dtype)
+    Wx, Wh = (rng.standard_normal((H, G * H)).astype(dtype) for _ in range(2))
+    Wx_T, Wh_T = np.ascontiguousarray(Wx.T), np.ascontiguousarray(Wh.T)
+    ax, dx = np.empty((T, N, G * H), dtype), np.empty((T, N, H), dtype)
+    dWx, dWh, db = np.empty((H, G * H), dtype), np.empty((H, G * H), dtype), np.empty(G * H, dtype)
+    forward, backward = block_products()
+    loop_below = blas.few_rows_limit()
+
+    def run():
+        for _ in range(layers):
+            parallel.run_rows(forward, N, rows, True, x, Wx, h, Wh, ax, loop_below, rows)
+        for _ in range(layers):
+            parallel.run_rows(backward, N, rows, True, da, Wh_T, Wx_T, dx, loop_below, rows)
+            parallel.weight_gradients(x, da, h[0], h, da, dWx, dWh, db, True)
+    return run
+
+
 def numba_matmul_floor_step(cell, H, N, T, layers, dtype, rng):
     """The same products as `matmul_floor_step`, through np.dot inside Numba: the BLAS (SciPy's
-    OpenBLAS) and the calls the kernels actually use."""
+    OpenBLAS) and the calls the kernels actually use; for a layer the kernels split, in their
+    schedule (`split_floor_step`)."""
+    split = split_floor_step(cell, H, N, T, layers, dtype, rng)
+    if split is not None:
+        return split
     G = GATES[cell]
     shapes = [(N * T, H), (N * T, G * H), (H, G * H), (H, G * H), (N, H), (N, G * H)]
     arrays = [rng.standard_normal(s).astype(dtype) for s in shapes]
