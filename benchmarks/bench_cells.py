@@ -182,8 +182,8 @@ def split_floor_step(cell, H, N, T, layers, dtype, rng):
     threads, the weight gradients in parts and runs), or None when the layer does not split."""
     from minirnn.kernels import blas, parallel
     G = GATES[cell]
-    rows = blas.rows_per_call(N, H, G * H)
-    if not parallel.splits(N, rows, T * N * 2 * H * G * H):
+    rows, split = parallel.plan(N, T, H, H, G * H)
+    if not split:
         return None
     x, h = (rng.standard_normal((T, N, H)).astype(dtype) for _ in range(2))
     da = rng.standard_normal((T, N, G * H)).astype(dtype)

@@ -69,16 +69,28 @@ def loop_threads():
     return usable_cores() if from_environment is None else from_environment
 
 
+def set_blas_threads(n):
+    """Let every OpenBLAS found use at most n threads; returns the counts before the change (for
+    `restore_blas_threads`)."""
+    before = get_num_threads()
+    for set_threads, _ in blas_controls().values():
+        set_threads(n)
+    return before
+
+
+def restore_blas_threads(before):
+    """Put back the OpenBLAS counts `set_blas_threads` returned."""
+    controls = blas_controls()
+    for name, count in before.items():
+        controls[name][0](count)
+
+
 def set_num_threads(n):
     """Let the time loop and every OpenBLAS found use at most n threads; returns the OpenBLAS
     counts before the change."""
     n = check_int("num_threads", n)
     chosen["loop"] = n
-    before = {}
-    for name, (set_threads, get_threads) in blas_controls().items():
-        before[name] = int(get_threads())
-        set_threads(n)
-    return before
+    return set_blas_threads(n)
 
 
 def resolve_num_threads(value):
@@ -105,9 +117,7 @@ def thread_limit(n):
         yield n
     finally:
         chosen["loop"] = loop_before
-        controls = blas_controls()
-        for name, count in before.items():
-            controls[name][0](count)
+        restore_blas_threads(before)
 
 
 def run_jobs(function, jobs, workers=1, num_threads=1):

@@ -4,9 +4,9 @@ same results as the NumPy reference, and bit for bit the same results on 1, 2 or
 import numpy as np
 import pytest
 
-from minirnn import threads
+from minirnn import StackedRNN, threads
 from minirnn.cells import CELLS
-from minirnn.kernels import blas, gru, lstm, parallel, rnn
+from minirnn.kernels import blas, parallel
 
 from conftest import random_cell_params, random_states
 from test_kernels import assert_caches_match, assert_gradients_match, kernels
@@ -18,8 +18,7 @@ CELL_NAMES = ["rnn", "lstm", "gru"]
 def forced_split(monkeypatch):
     """Every layer splits: 3 rows per product call, no work threshold, three parts of the steps
     for the weight gradients, summed in runs of 5 rows (whatever this machine's BLAS and cores)."""
-    for module in (rnn, lstm, gru):
-        monkeypatch.setattr(module, "rows_per_call", lambda N, K, M: 3)
+    monkeypatch.setattr(parallel, "rows_per_call", lambda N, K, M: 3)
     monkeypatch.setattr(parallel, "MIN_SPLIT_WORK", 0)
     monkeypatch.setattr(parallel, "rows_per_run", lambda K, M: 5)
     monkeypatch.setattr(parallel, "usable_cores", lambda: 3)
@@ -82,8 +81,8 @@ def test_whole_stacks_agree_across_thread_counts(rng):
     before = threads.chosen["loop"]
     try:
         for cell, kwargs in (("lstm", {}), ("gru", {"bidirectional": True}), ("rnn", {})):
-            net = __import__("minirnn").StackedRNN(cell, 32, [64, 64], seed=3, dtype=np.float32,
-                                                   backend="numba", **kwargs)
+            net = StackedRNN(cell, 32, [64, 64], seed=3, dtype=np.float32, backend="numba",
+                             **kwargs)
             x = rng.standard_normal((40, 50, 32)).astype(np.float32)
             results = []
             for n in (1, 2):
@@ -108,10 +107,10 @@ def test_row_blocks_are_runs_of_whole_calls(N, rows, threads_):
     assert len(blocks) == min(threads_, -(-N // rows))
 
 
-def test_time_parts_cover_the_steps():
-    assert parallel.time_parts(10, 3) == [(0, 3), (3, 6), (6, 10)]
-    assert parallel.time_parts(2, 5) == [(0, 1), (1, 2)]
-    assert parallel.time_parts(7, 1) == [(0, 7)]
+def test_even_parts_cover_the_steps():
+    assert parallel.even_parts(10, 3) == [(0, 3), (3, 6), (6, 10)]
+    assert parallel.even_parts(2, 5) == [(0, 1), (1, 2)]
+    assert parallel.even_parts(7, 1) == [(0, 7)]
 
 
 def test_rows_per_call_stays_on_the_small_path():

@@ -7,8 +7,8 @@ from minirnn import StackedRNN
 from minirnn.model import Recurrent, Sequential
 from minirnn.kernels.blas import usable_cores
 from minirnn.threads import (ENVIRONMENT_VARIABLE, blas_controls, chosen, get_num_threads,
-                             loop_threads, resolve_num_threads, run_jobs, set_num_threads,
-                             thread_limit)
+                             loop_threads, resolve_num_threads, restore_blas_threads, run_jobs,
+                             set_num_threads, thread_limit)
 from minirnn.train import fit
 
 needs_openblas = pytest.mark.skipif(not blas_controls(), reason="no OpenBLAS with a thread setter")
@@ -19,9 +19,7 @@ def restore_threads():
     before, loop_before = get_num_threads(), chosen["loop"]
     yield before
     chosen["loop"] = loop_before
-    controls = blas_controls()
-    for name, count in before.items():
-        controls[name][0](count)
+    restore_blas_threads(before)
 
 
 def test_loop_threads_default_environment_setting_and_scope(restore_threads, monkeypatch):

@@ -92,7 +92,6 @@ def few_rows_limit():
     return loop_below(scipy_openblas_family())
 
 
-
 def usable_cores():
     """The cores this process may run on."""
     try:
@@ -101,15 +100,19 @@ def usable_cores():
         return os.cpu_count() or 1
 
 
+def small_path_rows(family, K, M, candidates):
+    """The first of `candidates` (row counts, most first) whose product (rows, K) @ (K, M) stays
+    on the small-matrix path of a family in SMALL_PATH_FAMILIES; None if none does or the family
+    has no such path."""
+    if family is None or family.lower() not in SMALL_PATH_FAMILIES:
+        return None
+    return next((rows for rows in candidates if rows * K * M <= SMALL_PRODUCT), None)
+
+
 def call_rows(family, N, K, M):
     """Rows per call for a per-step product (rows, K) @ (K, M) of a batch of N rows: the most of
-    CALL_ROWS that keeps rows * K * M on the small path of a family in SMALL_PATH_FAMILIES, else
-    N (one call)."""
-    if family is not None and family.lower() in SMALL_PATH_FAMILIES:
-        for rows in CALL_ROWS:
-            if rows * K * M <= SMALL_PRODUCT:
-                return rows
-    return max(N, 1)
+    CALL_ROWS on the small path (`small_path_rows`), else N (one call)."""
+    return small_path_rows(family, K, M, CALL_ROWS) or max(N, 1)
 
 
 def rows_per_call(N, K, M):
@@ -119,16 +122,12 @@ def rows_per_call(N, K, M):
 
 def gradient_rows(family, K, M):
     """Rows per run of a weight-gradient sum a.T @ b, (R, K) and (R, M) with R large: the most of
-    GRADIENT_ROWS whose product stays on the small path of a family in SMALL_PATH_FAMILIES (the
-    sums are made run by run and added), else 0 (one product). Fewer than 32 rows per run were
-    slower than one product. Measured on the AMD EPYC, one thread, R = 1,600, float32
-    (K, M) = (64, 256): one product 81 GFLOP/s, runs of 48 rows 99; (16, 64): 50 against 104;
-    (128, 512), where no run of 32 rows fits: one product."""
-    if family is not None and family.lower() in SMALL_PATH_FAMILIES:
-        for rows in GRADIENT_ROWS:
-            if rows * K * M <= SMALL_PRODUCT:
-                return rows
-    return 0
+    GRADIENT_ROWS on the small path (`small_path_rows`; the sums are made run by run and added),
+    else 0 (one product). Fewer than 32 rows per run were slower than one product. Measured on
+    the AMD EPYC, one thread, R = 1,600, float32 (K, M) = (64, 256): one product 81 GFLOP/s, runs
+    of 48 rows 99; (16, 64): 50 against 104; (128, 512), where no run of 32 rows fits: one
+    product."""
+    return small_path_rows(family, K, M, GRADIENT_ROWS) or 0
 
 
 def rows_per_run(K, M):

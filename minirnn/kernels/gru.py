@@ -31,10 +31,10 @@ from ..cells.gru import GRU
 from .arrays import (batch_major, check_backward, check_forward_inputs, contiguous,
                      dropped_states, empty, final_gradient, loop_mask, recurrent_mask_array,
                      time_major)
-from .blas import few_rows_limit, rows_per_call
+from .blas import few_rows_limit
 from .jit import jit
 from .loops import add_into, copy_into, fill
-from .parallel import run_rows, splits, weight_gradients
+from .parallel import plan, run_rows, weight_gradients
 from .products import (column_sums, drop_rows, input_gradient, project_inputs,
                        step_product, step_products)
 from .scalar import dsigmoid, dtanh, sigmoid, tanh
@@ -172,8 +172,7 @@ def gru_forward(x, h0, Wx, Wh, b, bhn, mask=None, recurrent_mask=None, checked=F
     hs, rzn, hn = empty(dtype, (T + 1, N, H), (T, N, 3 * H), (T, N, H))
     hs[0] = h0
     rmask = recurrent_mask_array(recurrent_mask, h0, dtype)
-    rows = rows_per_call(N, H, 3 * H)
-    split = splits(N, rows, T * N * (xs.shape[2] + H) * 3 * H)
+    rows, split = plan(N, T, xs.shape[2], H, 3 * H)
     run_rows(gru_forward_rows, N, rows, split, xs, Wx, b, Wh, bhn, rmask, loop_mask(mask, N, T),
              hs, rzn, hn, split, few_rows_limit(), rows)
     h = batch_major(hs[1:])
@@ -198,8 +197,7 @@ def gru_backward(dh, cache, dhT=None, checked=False):
         dtype, (T, N, 3 * H), (T, N, 3 * H), (T, N, x.shape[2]), Wx.shape, Wh.shape, (3 * H,),
         (H,))
     rmask = recurrent_mask_array(cache["recurrent_mask"], h0, dtype)
-    rows = rows_per_call(N, H, 3 * H)
-    split = splits(N, rows, T * N * (x.shape[2] + H) * 3 * H)
+    rows, split = plan(N, T, x.shape[2], H, 3 * H)
     run_rows(gru_backward_rows, N, rows, split, time_major(dh, dtype), h0, h, rzn, hn,
              np.ascontiguousarray(Wh.T), Wx.T, rmask, loop_mask(cache["mask"], N, T), dh0, dah,
              dax, dx, split, few_rows_limit(), rows)

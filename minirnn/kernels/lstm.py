@@ -30,10 +30,10 @@ from ..cells.lstm import LSTM
 from .arrays import (batch_major, check_backward, check_forward_inputs, contiguous,
                      dropped_states, empty, final_gradient, loop_mask, recurrent_mask_array,
                      time_major)
-from .blas import few_rows_limit, rows_per_call
+from .blas import few_rows_limit
 from .jit import jit
 from .loops import add_into, copy_into, fill, take_rows
-from .parallel import run_rows, splits, weight_gradients
+from .parallel import plan, run_rows, weight_gradients
 from .products import (drop_rows, input_gradient, project_inputs, step_product,
                        step_products)
 from .scalar import dsigmoid, dtanh, sigmoid, tanh
@@ -174,8 +174,7 @@ def lstm_forward(x, h0, c0, Wx, Wh, b, mask=None, recurrent_mask=None, checked=F
     hs, cs, tanh_c, ifgo = empty(dtype, (T + 1, N, H), (T + 1, N, H), (T, N, H), (T, N, 4 * H))
     hs[0], cs[0] = h0, c0
     rmask = recurrent_mask_array(recurrent_mask, h0, dtype)
-    rows = rows_per_call(N, H, 4 * H)
-    split = splits(N, rows, T * N * (xs.shape[2] + H) * 4 * H)
+    rows, split = plan(N, T, xs.shape[2], H, 4 * H)
     run_rows(lstm_forward_rows, N, rows, split, xs, Wx, b, Wh, rmask, loop_mask(mask, N, T), hs,
              cs, tanh_c, ifgo, split, few_rows_limit(), rows)
     h = batch_major(hs[1:])
@@ -201,8 +200,7 @@ def lstm_backward(dh, cache, dhT=None, dcT=None, checked=False):
                                  (4 * H,))
     rmask = recurrent_mask_array(cache["recurrent_mask"], h0, dtype)
     h0_rec, h_rec = dropped_states(h0, h, rmask)
-    rows = rows_per_call(N, H, 4 * H)
-    split = splits(N, rows, T * N * (x.shape[2] + H) * 4 * H)
+    rows, split = plan(N, T, x.shape[2], H, 4 * H)
     run_rows(lstm_backward_rows, N, rows, split, time_major(dh, dtype), c0, c, ifgo, tanh_c,
              np.ascontiguousarray(Wh.T), Wx.T, rmask, loop_mask(cache["mask"], N, T), dh0, dc0,
              da, dx, split, few_rows_limit(), rows)

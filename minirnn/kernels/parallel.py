@@ -35,14 +35,13 @@ as it always could.)
 
 The blocks run on a pool of Python threads; the compiled loops release the GIL (nogil=True).
 """
-import contextlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from ..threads import blas_controls, loop_threads
-from .blas import rows_per_run, usable_cores
+from ..threads import loop_threads, restore_blas_threads, set_blas_threads
+from .blas import rows_per_call, rows_per_run, usable_cores
 from .products import weight_gradients as weight_gradients_part
 
 MIN_SPLIT_WORK = 20_000_000  # multiply-adds of a layer's loop (T * N * (D + H) * G) worth a split
@@ -56,20 +55,26 @@ def splits(N, rows, work):
     return N > rows and work >= MIN_SPLIT_WORK
 
 
+def plan(N, T, D, H, M):
+    """(rows, split) for a layer of T steps, N rows, D inputs, H units and M = G*H gate columns:
+    the rows per product call (blas.rows_per_call for (rows, H) @ (H, M)) and whether the rows
+    are cut into blocks (`splits`, the work being T * N * (D + H) * M multiply-adds)."""
+    rows = rows_per_call(N, H, M)
+    return rows, splits(N, rows, T * N * (D + H) * M)
+
+
+def even_parts(count, parts):
+    """[(a, b), ...]: range(count) cut into min(parts, count) runs as even as can be (at least
+    one run)."""
+    parts = max(1, min(parts, count))
+    edges = [count * part // parts for part in range(parts + 1)]
+    return list(zip(edges[:-1], edges[1:]))
+
+
 def row_blocks(N, rows, threads):
     """[(lo, hi), ...]: the N rows cut into at most `threads` blocks of whole calls of `rows`
     rows, as even as whole calls allow."""
-    calls = -(-N // rows)
-    parts = max(1, min(threads, calls))
-    edges = [min(N, (calls * part // parts) * rows) for part in range(parts + 1)]
-    return list(zip(edges[:-1], edges[1:]))
-
-
-def time_parts(T, parts):
-    """[(t0, t1), ...]: the T steps cut into min(parts, T) runs as even as can be."""
-    parts = max(1, min(parts, T))
-    edges = [T * part // parts for part in range(parts + 1)]
-    return list(zip(edges[:-1], edges[1:]))
+    return [(a * rows, min(N, b * rows)) for a, b in even_parts(-(-N // rows), threads)]
 
 
 def thread_pool(workers):
@@ -80,25 +85,12 @@ def thread_pool(workers):
     return pools[key]
 
 
-@contextlib.contextmanager
-def one_blas_thread():
-    """Hold every OpenBLAS to one thread for the block; the previous counts come back after."""
-    controls = blas_controls().values()
-    before = [get() for _, get in controls]
-    for set_threads, _ in controls:
-        set_threads(1)
-    try:
-        yield
-    finally:
-        for (set_threads, _), count in zip(controls, before):
-            set_threads(count)
-
-
 def run_side_by_side(calls):
     """function(*args) for each (function, args) in calls, on up to `loop_threads()` threads
     (this one and a pool), with OpenBLAS held to one thread; returns when all are done."""
     threads = min(loop_threads(), len(calls))
-    with one_blas_thread():
+    before = set_blas_threads(1)
+    try:
         if threads == 1:
             for function, args in calls:
                 function(*args)
@@ -108,6 +100,8 @@ def run_side_by_side(calls):
         calls[0][0](*calls[0][1])
         for other in others:
             other.result()
+    finally:
+        restore_blas_threads(before)
 
 
 def run_rows(loop, N, rows, split, *args):
@@ -129,7 +123,7 @@ def weight_gradients(x, dax, h0, h, dah, dWx, dWh, db, split):
         weight_gradients_part(x, dax, h0, h, dah, dWx, dWh, db, T * N, 0, T)
         return
     run = rows_per_run(max(D, H), G) or T * N
-    parts = time_parts(T, usable_cores())
+    parts = even_parts(T, usable_cores())  # parts of the steps
     sums = [(dWx, dWh, db)] + [(np.empty_like(dWx), np.empty_like(dWh), np.empty_like(db))
                                for _ in parts[1:]]
     run_side_by_side([(weight_gradients_part, (x, dax, h0, h, dah, *part_sums, run, t0, t1))

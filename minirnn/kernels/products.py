@@ -17,7 +17,8 @@ When one product call per step covers the whole batch, ax and dx are one product
 steps (`project_inputs`, `input_gradient`); when the batch is cut into blocks of rows that run on
 different cores (parallel.py), they are made step by step inside each block's loop
 (`project_step`), since a block's rows are not contiguous across steps. The weight gradients are
-one product per part of the steps (`weight_gradients`, parallel.py adds the parts).
+summed over a part of the steps at a time, in runs of rows where OpenBLAS's small-matrix path
+allows (`weight_gradients`; parallel.py adds the parts).
 
 Inside the loop, each step multiplies one (N, K) slab by a weight matrix (K, M): `step_product`.
 `np.dot` inside Numba calls BLAS (SciPy's OpenBLAS), which wins for one row (it switches to a

@@ -24,10 +24,10 @@ from ..cells.rnn import RNN
 from .arrays import (batch_major, check_backward, check_forward_inputs, contiguous,
                      dropped_states, empty, final_gradient, loop_mask, recurrent_mask_array,
                      time_major)
-from .blas import few_rows_limit, rows_per_call
+from .blas import few_rows_limit
 from .jit import jit
 from .loops import add_into, copy_into, fill, take_rows
-from .parallel import run_rows, splits, weight_gradients
+from .parallel import plan, run_rows, weight_gradients
 from .products import (drop_rows, input_gradient, project_inputs, step_product,
                        step_products)
 from .scalar import dtanh, tanh
@@ -117,8 +117,7 @@ def rnn_forward(x, h0, Wx, Wh, b, mask=None, recurrent_mask=None, checked=False)
     hs, ax = empty(dtype, (T + 1, N, H), (T, N, H))
     hs[0] = h0
     rmask = recurrent_mask_array(recurrent_mask, h0, dtype)
-    rows = rows_per_call(N, H, H)
-    split = splits(N, rows, T * N * (xs.shape[2] + H) * H)
+    rows, split = plan(N, T, xs.shape[2], H, H)
     run_rows(rnn_forward_rows, N, rows, split, xs, Wx, b, Wh, rmask, loop_mask(mask, N, T), hs,
              ax, split, few_rows_limit(), rows)
     h = batch_major(hs[1:])
@@ -140,8 +139,7 @@ def rnn_backward(dh, cache, dhT=None, checked=False):
     dh0 = final_gradient(dhT, N, H, dtype)
     da, dx, dWx, dWh, db = empty(dtype, (T, N, H), (T, N, x.shape[2]), Wx.shape, Wh.shape, (H,))
     rmask = recurrent_mask_array(cache["recurrent_mask"], h0, dtype)
-    rows = rows_per_call(N, H, H)
-    split = splits(N, rows, T * N * (x.shape[2] + H) * H)
+    rows, split = plan(N, T, x.shape[2], H, H)
     run_rows(rnn_backward_rows, N, rows, split, time_major(dh, dtype), h,
              np.ascontiguousarray(Wh.T), Wx.T, rmask,
              loop_mask(cache["mask"], N, T), dh0, da, dx, split, few_rows_limit(), rows)
