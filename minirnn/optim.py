@@ -8,26 +8,45 @@ The training loop owns these steps; backward never clips or updates (see STYLE.m
     grads, norm = clip_grad_norm(grads, max_norm=5.0)
     optimizer.step(model.params, grads)             # updates the arrays in place
 
+`fit` folds the clipping into the step instead, `optimizer.step(params, grads, scale=
+clip_scale(norm, max_norm))`: the same numbers, without a clipped copy of every gradient.
+
 `params` and `grads` are dicts with the same keys. An optimizer keeps its per-parameter state
 (momentum buffers, moment estimates) in `optimizer.state[name]` and counts its updates in
 `optimizer.steps`. The learning rate of update t (t = 0, 1, ...) is `schedule(t)` when a
 schedule is given, else the constant `lr`.
+
+Adam, the default of `fit`, has a compiled update (kernels/optimizers.py, backend="numba", the
+default): one pass over each parameter, the same bits as the NumPy code below, which runs with
+backend="numpy" and is the one to read.
 """
 import math
 
 import numpy as np
 
+from .backends import resolve_backend
+
 
 def squared_norms(grads):
     """{name: sum(g^2)} in float64. The training loop computes them once per step and derives
-    every norm it records from them. Not np.dot: that would wake NumPy's own BLAS threads, whose
-    spinning slows the Numba kernels' BLAS down by 2x on a small machine (kernels/products.py)."""
-    return {name: float(np.sum(np.square(g, dtype=np.float64))) for name, g in grads.items()}
+    every norm it records from them. A compiled pass (kernels/optimizers.py), not np.dot: that
+    would wake NumPy's own BLAS threads, whose spinning slows the Numba kernels' BLAS down by 2x
+    on a small machine (kernels/products.py)."""
+    from .kernels.optimizers import sum_of_squares
+    return {name: float(sum_of_squares(np.reshape(g, -1))) for name, g in grads.items()}
 
 
 def global_norm(grads):
     """sqrt(sum over every array of sum(g^2)): the norm of all gradients as one vector."""
     return math.sqrt(sum(squared_norms(grads).values()))
+
+
+def clip_scale(norm, max_norm):
+    """The factor clipping multiplies every gradient by: max_norm / norm if norm > max_norm,
+    else 1."""
+    if not max_norm > 0:
+        raise ValueError(f"max_norm must be positive; got {max_norm!r}")
+    return max_norm / norm if norm > max_norm else 1.0
 
 
 def clip_grad_norm(grads, max_norm, norm=None):
@@ -39,13 +58,14 @@ def clip_grad_norm(grads, max_norm, norm=None):
     gradients: the same arrays when nothing is clipped, new ones otherwise; the norm before
     clipping). The direction of the whole gradient vector is kept, unlike clipping each entry.
     """
-    if not max_norm > 0:
-        raise ValueError(f"max_norm must be positive; got {max_norm!r}")
     norm = global_norm(grads) if norm is None else norm
-    if norm <= max_norm:
-        return dict(grads), norm
-    scale = max_norm / norm
-    return {name: g * g.dtype.type(scale) for name, g in grads.items()}, norm
+    scale = clip_scale(norm, max_norm)
+    return {name: scaled(g, scale) for name, g in grads.items()}, norm
+
+
+def scaled(g, scale):
+    """g * scale in g's dtype; g itself when scale is 1."""
+    return g if scale == 1.0 else g * g.dtype.type(scale)
 
 
 class Optimizer:
@@ -61,8 +81,9 @@ class Optimizer:
         """The learning rate the next update uses: schedule(steps), or lr without a schedule."""
         return float(self.schedule(self.steps)) if self.schedule is not None else self.lr
 
-    def step(self, params, grads):
-        """Update every array of params in place from grads (same keys)."""
+    def step(self, params, grads, scale=1.0):
+        """Update every array of params in place from scale * grads (same keys; scale: the
+        clipping factor, `clip_scale`)."""
         if set(params) != set(grads):
             raise ValueError(f"params and grads must have the same keys; missing in grads: "
                              f"{sorted(set(params) - set(grads))}, extra in grads: "
@@ -72,9 +93,13 @@ class Optimizer:
             if grads[name].shape != p.shape:
                 raise ValueError(f"grads[{name!r}] has shape {grads[name].shape}; "
                                  f"the parameter has {p.shape}")
-            p -= self.update(name, grads[name].astype(np.float64, copy=False), lr).astype(
-                p.dtype, copy=False)
+            self.apply(name, p, grads[name], scale, lr)
         self.steps += 1
+
+    def apply(self, name, p, g, scale, lr):
+        """p -= the update of parameter `name` from the gradient scale * g, computed in float64."""
+        update = self.update(name, scaled(g, scale).astype(np.float64, copy=False), lr)
+        p -= update.astype(p.dtype, copy=False)
 
     def scratch(self, name, like):
         """A float64 array shaped like `like`, reused by every update of parameter `name` (the
@@ -83,7 +108,10 @@ class Optimizer:
 
     def slot(self, name, key, like):
         """The state array state[name][key], created as zeros shaped like `like`."""
-        return self.state.setdefault(name, {}).setdefault(key, np.zeros(like.shape, np.float64))
+        state = self.state.setdefault(name, {})
+        if key not in state:
+            state[key] = np.zeros(like.shape, np.float64)
+        return state[key]
 
 
 class SGD(Optimizer):
@@ -135,17 +163,39 @@ class Adam(Optimizer):
         p <- p - lr m_hat / (sqrt(v_hat) + eps)
 
     The first update is lr * g / (|g| + eps), about lr * sign(g) in every coordinate.
+    backend: "numba" (default, or MINIRNN_BACKEND) makes each update in one compiled pass
+    (`kernels.optimizers.adam_update`), "numpy" runs `update` below; both give the same bits.
     """
 
-    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, schedule=None):
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, schedule=None, backend=None):
         super().__init__(lr, schedule)
         if not (0.0 <= beta1 < 1.0 and 0.0 <= beta2 < 1.0):
             raise ValueError(f"beta1 and beta2 must be in [0, 1); got {beta1!r}, {beta2!r}")
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+        self.backend = resolve_backend(backend)
+
+    def apply(self, name, p, g, scale, lr):
+        """The compiled update where it can write into p through a flat view (C-contiguous p and
+        g of one dtype, float32 or float64); else the NumPy reference."""
+        if not (self.backend == "numba" and p.flags.c_contiguous and g.flags.c_contiguous
+                and p.dtype == g.dtype and p.dtype in (np.float32, np.float64)):
+            return super().apply(name, p, g, scale, lr)
+        from .kernels.optimizers import adam_update
+        m, v, t = self.moments(name, g)
+        adam_update(p.reshape(-1), g.reshape(-1), g.dtype.type(scale), m.reshape(-1),
+                    v.reshape(-1), self.beta1, self.beta2, self.eps,
+                    1.0 / math.sqrt(1.0 - self.beta2 ** t), lr / (1.0 - self.beta1 ** t))
+
+    def moments(self, name, g):
+        """The moment estimates m, v of parameter `name` and the count t of its updates, this one
+        included."""
+        state = self.state.setdefault(name, {})
+        state["t"] = state.get("t", 0) + 1
+        return self.slot(name, "m", g), self.slot(name, "v", g), state["t"]
 
     def update(self, name, g, lr):
-        m, v, work = self.slot(name, "m", g), self.slot(name, "v", g), self.scratch(name, g)
-        t = self.state[name]["t"] = self.state[name].get("t", 0) + 1
+        m, v, t = self.moments(name, g)
+        work = self.scratch(name, g)
         m *= self.beta1
         np.multiply(g, 1.0 - self.beta1, out=work)
         m += work

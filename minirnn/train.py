@@ -14,8 +14,9 @@ clips and steps):
     penalties, dlayers, dgates, reg_grads = apply_regularisers(regularisers, cache)
     _, grads   = model.backward(dout, cache, dlayers=dlayers, dgates=dgates)
     grads.update(reg_grads)
-    grads, norm = clip_grad_norm(grads, clip_norm)          # if clip_norm is given
-    optimizer.step(model.params + the regularisers' params, grads)
+    norm = sqrt(sum of squared_norms(grads))                # recorded in the history
+    optimizer.step(model.params + the regularisers' params, grads,
+                   scale=clip_scale(norm, clip_norm))       # if clip_norm is given, else 1
 
 Regularisers (opt-in, `regularisers=[(reg, weight), ...]`, regularisers.py) read the cache of a
 recurrent layer; their weighted penalties join the training loss and their gradients join the one
@@ -36,7 +37,7 @@ from .allocator import keep_freed_memory
 from .cells.masking import check_mask
 from .losses import LOSSES
 from .model import LAYER_TYPES
-from .optim import Adam, clip_grad_norm, squared_norms
+from .optim import Adam, clip_scale, squared_norms
 from .regularisers import apply_regularisers, check_regularisers, regulariser_params
 from .stack import StackedRNN
 from .threads import resolve_num_threads, thread_limit
@@ -311,9 +312,8 @@ def fit(model, loss, train, val=None, optimizer=None, epochs=10, batch_size=32, 
                 squares = squared_norms(grads)  # before clipping: the true gradient
                 layer_norms.append(group_norms(squares))
                 total_norms.append(math.sqrt(sum(squares.values())))
-                if clip_norm is not None:
-                    grads, _ = clip_grad_norm(grads, clip_norm, norm=total_norms[-1])
-                optimizer.step(trained, grads)
+                scale = 1.0 if clip_norm is None else clip_scale(total_norms[-1], clip_norm)
+                optimizer.step(trained, grads, scale=scale)  # clipping folded into the step
                 sums["loss"] += (batch_loss + sum(penalties.values())) * len(idx)
                 for name, penalty in penalties.items():
                     penalty_sums[name] += penalty * len(idx)

@@ -31,6 +31,21 @@ def test_embedding_gradient_accumulates_repeated_ids():
     assert grads["W"][1].tolist() == [0 + 4 + 6, 1 + 5 + 7]
 
 
+def test_embedding_gradient_sums_in_order_of_position_bit_for_bit():
+    """Many repeats in float32: the flat add.at adds each id's rows in the order they occur,
+    exactly as a loop over the positions does (to the bit)."""
+    rng = np.random.default_rng(5)
+    emb = Embedding(7, 3, dtype=np.float32)
+    ids = rng.integers(0, 7, (6, 9))
+    dout = rng.standard_normal((6, 9, 3)).astype(np.float32)
+    _, grads = emb.backward(dout, emb.forward(ids)[1])
+    expected = np.zeros((7, 3), np.float32)
+    for n in range(6):
+        for t in range(9):
+            expected[ids[n, t]] += dout[n, t]
+    np.testing.assert_array_equal(grads["W"], expected)
+
+
 def test_embedding_gradcheck_and_padding_row():
     rng = np.random.default_rng(0)
     emb = Embedding(7, 4, padding_idx=0, seed=3)

@@ -4,7 +4,8 @@ import math
 import numpy as np
 import pytest
 
-from minirnn.optim import SGD, Adam, RMSprop, clip_grad_norm, cosine_decay, global_norm, step_decay
+from minirnn.optim import (SGD, Adam, RMSprop, clip_grad_norm, clip_scale, cosine_decay,
+                           global_norm, squared_norms, step_decay)
 
 
 def test_sgd_plain_step():
@@ -98,3 +99,57 @@ def test_optimizer_errors():
         SGD().step({"w": np.zeros(1)}, {"v": np.zeros(1)})
     with pytest.raises(ValueError, match="shape"):
         SGD().step({"w": np.zeros(1)}, {"w": np.zeros(2)})
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_adam_gives_the_bits_of_the_numpy_reference(dtype):
+    """Several steps, clipped (scale < 1) and not, on parameters of several shapes: the compiled
+    update and the reference agree to the bit, parameters and moments both. A Fortran-ordered
+    parameter and one with a float64 gradient for a float32 parameter take the reference path,
+    and must still match it."""
+    rng = np.random.default_rng(3)
+    shapes = [(37, 5), (64,), (1,), (3, 4, 2), (6, 7)]
+    params = {f"p{i}": rng.standard_normal(s).astype(dtype) for i, s in enumerate(shapes)}
+    params["p4"] = np.asfortranarray(params["p4"])
+    twin = {k: v.copy(order="K") for k, v in params.items()}
+    compiled, reference = Adam(0.01, backend="numba"), Adam(0.01, backend="numpy")
+    for step in range(6):
+        grads = {k: (10 * rng.standard_normal(v.shape)).astype(dtype) for k, v in params.items()}
+        grads["p2"] = grads["p2"].astype(np.float64)
+        scale = 0.37 if step % 2 else 1.0
+        compiled.step(params, grads, scale=scale)
+        reference.step(twin, grads, scale=scale)
+    for k in params:
+        np.testing.assert_array_equal(params[k], twin[k], err_msg=k)
+        for moment in ("m", "v"):
+            np.testing.assert_array_equal(compiled.state[k][moment], reference.state[k][moment])
+    assert compiled.state["p0"]["t"] == 6 and compiled.steps == 6
+
+
+def test_a_step_with_scale_is_a_step_on_the_clipped_gradients():
+    rng = np.random.default_rng(4)
+    for make in (lambda: SGD(0.1, momentum=0.9), lambda: RMSprop(0.01), lambda: Adam(0.01)):
+        a = {"w": rng.standard_normal((5, 3)).astype(np.float32)}
+        b = {"w": a["w"].copy()}
+        opt_a, opt_b = make(), make()
+        for _ in range(3):
+            grads = {"w": rng.standard_normal((5, 3)).astype(np.float32)}
+            norm = global_norm(grads)
+            opt_a.step(a, grads, scale=clip_scale(norm, 0.5))
+            opt_b.step(b, clip_grad_norm(grads, 0.5, norm=norm)[0])
+        np.testing.assert_array_equal(a["w"], b["w"], err_msg=type(opt_a).__name__)
+    assert clip_scale(5.0, 1.0) == 0.2 and clip_scale(0.5, 1.0) == 1.0
+    with pytest.raises(ValueError, match="max_norm"):
+        clip_scale(1.0, -1.0)
+    with pytest.raises(ValueError, match="backend"):
+        Adam(backend="cuda")
+
+
+@pytest.mark.parametrize("size", [0, 1, 3, 4, 5, 1001])
+def test_squared_norms_against_numpy(size):
+    rng = np.random.default_rng(size)
+    g = {"a": rng.standard_normal(size).astype(np.float32), "b": rng.standard_normal((size, 2)).T}
+    squares = squared_norms(g)
+    for name, array in g.items():
+        expected = np.sum(np.square(array, dtype=np.float64))
+        assert squares[name] == pytest.approx(expected, rel=1e-13, abs=0.0), name

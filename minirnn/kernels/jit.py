@@ -1,5 +1,7 @@
 """The one way every kernel function is compiled: `@jit`, or `@jit(inline="always")` for the
-small helpers that Numba pastes into their callers (the options of the caller then apply).
+small helpers that Numba pastes into their callers (the options of the caller then apply);
+`@exact_jit` for a kernel that must round exactly as its NumPy reference (the optimizers' update,
+kernels/optimizers.py): the same options without "contract".
 
     error_model="numpy"      division by zero gives inf/nan as in NumPy. Numba's default guards
                              every division with a zero check that raises, and that branch stops a
@@ -20,3 +22,4 @@ import functools
 from numba import njit
 
 jit = functools.partial(njit, error_model="numpy", fastmath={"contract"}, cache=True)
+exact_jit = functools.partial(njit, error_model="numpy", cache=True)

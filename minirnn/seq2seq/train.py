@@ -9,8 +9,8 @@ mask, so it has this loop, making the same update in the same order:
     logits, cache = model.forward(source, decoder_input, source_mask)
     loss, dlogits = softmax_cross_entropy(logits, target, target_mask)   # masked sequence loss
     _, _, grads   = model.backward(dlogits, cache)
-    grads, norm   = clip_grad_norm(grads, clip_norm)                     # if clip_norm is given
-    optimizer.step(model.params, grads)
+    norm          = sqrt(sum of squared_norms(grads))
+    optimizer.step(model.params, grads, scale=clip_scale(norm, clip_norm))  # 1 without clip_norm
 
 A data set is a dict of "source" (N, S) and "decoder_input" (N, T) (ids, or vectors with a
 trailing axis), "source_mask" (N, S), "target" (N, T) and "target_mask" (N, T): the keys that
@@ -22,7 +22,7 @@ import numpy as np
 
 from ..allocator import keep_freed_memory
 from ..losses import softmax_cross_entropy
-from ..optim import Adam, clip_grad_norm, squared_norms
+from ..optim import Adam, clip_scale, squared_norms
 from ..threads import resolve_num_threads, thread_limit
 from ..train import batches
 from ..validation import check_int
@@ -110,9 +110,8 @@ def train_epochs(model, train, val, optimizer, epochs, batch_size, clip_norm, rn
             batch = batch_of(train, idx)
             loss, grads = loss_and_gradients(model, batch, backend)
             norms.append(math.sqrt(sum(squared_norms(grads).values())))
-            if clip_norm is not None:
-                grads, _ = clip_grad_norm(grads, clip_norm, norm=norms[-1])
-            optimizer.step(model.params, grads)
+            scale = 1.0 if clip_norm is None else clip_scale(norms[-1], clip_norm)
+            optimizer.step(model.params, grads, scale=scale)  # clipping folded into the step
             steps = int(batch["target_mask"].sum())
             total, count = total + loss * steps, count + steps
         history["train_loss"].append(total / count)
