@@ -12,6 +12,7 @@ from minirnn.backends import resolve_backend
 from minirnn.cells import CELLS, sequence_backward, sequence_forward
 from minirnn.gradcheck import check_gradients
 from minirnn.kernels import blas, gru, lstm, rnn
+from minirnn.kernels.arrays import recurrent_weights_T
 from minirnn.kernels.blas import FEW_ROWS
 from minirnn.kernels.products import small_matmul
 
@@ -69,12 +70,14 @@ def assert_gradients_match(kernel_grads, reference_grads, tol):
 @pytest.mark.parametrize("cell", CELL_NAMES)
 @pytest.mark.parametrize("masked", [False, True])
 @pytest.mark.parametrize("finals_given", [False, True])
-@pytest.mark.parametrize("N, few_row_loop", [(4, True), (4, False), (FEW_ROWS + 1, True)])
+@pytest.mark.parametrize("N, few_row_loop",
+                         [(1, False), (4, True), (4, False), (FEW_ROWS + 1, True)])
 @pytest.mark.parametrize("recurrent_dropout", [False, True])
 def test_kernel_matches_reference(cell, masked, finals_given, N, few_row_loop, recurrent_dropout,
                                   rng, monkeypatch):
-    """N=4 runs the per-step products through the few-row loop and through BLAS (whichever this
-    machine's BLAS would pick); N=FEW_ROWS+1 always through BLAS."""
+    """N=1 runs matrix-vector products (the backward from a view of Wh.T); N=4 runs the per-step
+    products through the few-row loop and through BLAS (whichever this machine's BLAS would pick);
+    N=FEW_ROWS+1 always through BLAS."""
     limit = FEW_ROWS if few_row_loop else 0
     for module in (rnn, lstm, gru):
         monkeypatch.setattr(module, "few_rows_limit", lambda: limit)
@@ -344,6 +347,17 @@ def test_small_matmul_is_the_matrix_product(N, K, M, rng):
     out = np.full((N, M), np.nan)
     small_matmul(a, W, out)
     np.testing.assert_allclose(out, a @ W, rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("K, M", [(1, 1), (7, 28), (16, 64), (13, 9)])
+def test_recurrent_weights_T(K, M, rng):
+    """Wh.T: a view for one row per product call, else a C-contiguous copy made in tiles."""
+    Wh = rng.standard_normal((K, M)).astype(np.float32)
+    view, copy = recurrent_weights_T(Wh, 1), recurrent_weights_T(Wh, 4)
+    assert np.shares_memory(view, Wh) and view.shape == (M, K)
+    assert copy.flags.c_contiguous and not np.shares_memory(copy, Wh)
+    np.testing.assert_array_equal(copy, Wh.T)
+    np.testing.assert_array_equal(view, Wh.T)
 
 
 def test_few_row_products_follow_the_blas_kernel_family():

@@ -30,7 +30,7 @@ import numpy as np
 from ..cells.gru import GRU
 from .arrays import (batch_major, check_backward, check_forward_inputs, contiguous,
                      dropped_states, empty, final_gradient, loop_mask, recurrent_mask_array,
-                     time_major)
+                     recurrent_weights_T, time_major)
 from .blas import few_rows_limit
 from .jit import jit
 from .loops import add_into, copy_into, fill
@@ -136,9 +136,10 @@ def gru_backward_rows(dh, h0, h, rzn, hn, Wh_T, Wx_T, rmask, steps, dh_next, dah
                       each_step, loop_below, rows, lo, hi):
     """BPTT's time loop for the batch rows lo:hi (parallel.py runs blocks side by side), on
     time-major arrays. dh, h, hn: (T, N, H); dh_next: (N, H) holds the gradient on the final
-    state and is updated in place, step by step, into dh0. Wh_T: (3H, H) C-contiguous,
-    Wx_T: (3H, D) (Wx.T, a view). Writes dah, dax: (T, N, 3H) and dx: (T, N, D), step by step
-    for the block's rows when each_step, else for all rows at once after the loop (one block)."""
+    state and is updated in place, step by step, into dh0. Wh_T: (3H, H) = Wh.T
+    (arrays.recurrent_weights_T), Wx_T: (3H, D) (Wx.T, a view). Writes dah, dax: (T, N, 3H)
+    and dx: (T, N, D), step by step for the block's rows when each_step, else for all rows at
+    once after the loop (one block)."""
     dprev_h = np.empty((hi - lo, Wh_T.shape[1]), dh.dtype)  # dah_t @ Wh.T
     for t in range(dh.shape[0] - 1, -1, -1):
         prev_h = h0[lo:hi] if t == 0 else h[t - 1, lo:hi]
@@ -199,7 +200,7 @@ def gru_backward(dh, cache, dhT=None, checked=False):
     rmask = recurrent_mask_array(cache["recurrent_mask"], h0, dtype)
     rows, split = plan(N, T, x.shape[2], H, 3 * H)
     run_rows(gru_backward_rows, N, rows, split, time_major(dh, dtype), h0, h, rzn, hn,
-             np.ascontiguousarray(Wh.T), Wx.T, rmask, loop_mask(cache["mask"], N, T), dh0, dah,
+             recurrent_weights_T(Wh, rows), Wx.T, rmask, loop_mask(cache["mask"], N, T), dh0, dah,
              dax, dx, split, few_rows_limit(), rows)
     weight_gradients(x, dax, *dropped_states(h0, h, rmask), dah, dWx, dWh, db, split)
     column_sums(dah.reshape(T * N, 3 * H)[:, 2 * H:], dbhn)

@@ -29,7 +29,7 @@ import numpy as np
 from ..cells.lstm import LSTM
 from .arrays import (batch_major, check_backward, check_forward_inputs, contiguous,
                      dropped_states, empty, final_gradient, loop_mask, recurrent_mask_array,
-                     time_major)
+                     recurrent_weights_T, time_major)
 from .blas import few_rows_limit
 from .jit import jit
 from .loops import add_into, copy_into, fill, take_rows
@@ -137,10 +137,10 @@ def lstm_backward_rows(dh, c0, c, ifgo, tanh_c, Wh_T, Wx_T, rmask, steps, dh_nex
                        dx, each_step, loop_below, rows, lo, hi):
     """BPTT's time loop for the batch rows lo:hi (parallel.py runs blocks side by side), on
     time-major arrays. dh, c, tanh_c: (T, N, H); dh_next, dc_next: (N, H) hold the gradients on
-    the final states and are updated in place, step by step, into dh0, dc0. Wh_T: (4H, H)
-    C-contiguous, Wx_T: (4H, D) (Wx.T, a view). Writes da: (T, N, 4H) and dx: (T, N, D), step
-    by step for the block's rows when each_step, else for all rows at once after the loop (one
-    block)."""
+    the final states and are updated in place, step by step, into dh0, dc0. Wh_T: (4H, H) =
+    Wh.T (arrays.recurrent_weights_T), Wx_T: (4H, D) (Wx.T, a view). Writes da: (T, N, 4H)
+    and dx: (T, N, D), step by step for the block's rows when each_step, else for all rows at
+    once after the loop (one block)."""
     dprev_h = np.empty((hi - lo, Wh_T.shape[1]), dh.dtype)  # da_t @ Wh.T
     for t in range(dh.shape[0] - 1, -1, -1):
         prev_c = c0[lo:hi] if t == 0 else c[t - 1, lo:hi]
@@ -202,7 +202,7 @@ def lstm_backward(dh, cache, dhT=None, dcT=None, checked=False):
     h0_rec, h_rec = dropped_states(h0, h, rmask)
     rows, split = plan(N, T, x.shape[2], H, 4 * H)
     run_rows(lstm_backward_rows, N, rows, split, time_major(dh, dtype), c0, c, ifgo, tanh_c,
-             np.ascontiguousarray(Wh.T), Wx.T, rmask, loop_mask(cache["mask"], N, T), dh0, dc0,
+             recurrent_weights_T(Wh, rows), Wx.T, rmask, loop_mask(cache["mask"], N, T), dh0, dc0,
              da, dx, split, few_rows_limit(), rows)
     weight_gradients(x, da, h0_rec, h_rec, da, dWx, dWh, db, split)
     return batch_major(dx), dh0, dc0, dWx, dWh, db

@@ -23,7 +23,7 @@ import numpy as np
 from ..cells.rnn import RNN
 from .arrays import (batch_major, check_backward, check_forward_inputs, contiguous,
                      dropped_states, empty, final_gradient, loop_mask, recurrent_mask_array,
-                     time_major)
+                     recurrent_weights_T, time_major)
 from .blas import few_rows_limit
 from .jit import jit
 from .loops import add_into, copy_into, fill, take_rows
@@ -83,8 +83,8 @@ def rnn_backward_rows(dh, h, Wh_T, Wx_T, rmask, steps, dh_next, da, dx, each_ste
                       rows, lo, hi):
     """BPTT's time loop for the batch rows lo:hi (parallel.py runs blocks side by side), on
     time-major arrays. dh, h: (T, N, H); dh_next: (N, H) holds the gradient on the final state
-    and is updated in place, step by step, into dh0. Wh_T: (H, H) C-contiguous,
-    Wx_T: (H, D) (Wx.T, a view).
+    and is updated in place, step by step, into dh0. Wh_T: (H, H) = Wh.T
+    (arrays.recurrent_weights_T), Wx_T: (H, D) (Wx.T, a view).
     Writes da: (T, N, H) and dx: (T, N, D), step by step for the block's rows when each_step,
     else for all rows at once after the loop (one block)."""
     dprev_h = np.empty((hi - lo, Wh_T.shape[1]), dh.dtype)  # da_t @ Wh.T
@@ -141,7 +141,7 @@ def rnn_backward(dh, cache, dhT=None, checked=False):
     rmask = recurrent_mask_array(cache["recurrent_mask"], h0, dtype)
     rows, split = plan(N, T, x.shape[2], H, H)
     run_rows(rnn_backward_rows, N, rows, split, time_major(dh, dtype), h,
-             np.ascontiguousarray(Wh.T), Wx.T, rmask,
+             recurrent_weights_T(Wh, rows), Wx.T, rmask,
              loop_mask(cache["mask"], N, T), dh0, da, dx, split, few_rows_limit(), rows)
     weight_gradients(x, da, *dropped_states(h0, h, rmask), da, dWx, dWh, db, split)
     return batch_major(dx), dh0, dWx, dWh, db
