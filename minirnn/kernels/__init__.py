@@ -13,6 +13,7 @@ when backend="numba" is first used). What is compiled, and why it is fast, is to
     scalar.py                 exp, sigmoid and tanh that vectorize inside a compiled loop
     loops.py                  small loops over one batch row
     arrays.py                 input checks, dtype and layout, done in Python before a loop runs
+    optimizers.py             Adam's update and a gradient's squared norm, one pass each (optim.py)
 
 Every compiled function is cached on disk (cache=True), so only the first process to use a
 kernel pays for compiling it. Numba checks a cached function against its own source file only:
