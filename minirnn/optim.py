@@ -25,6 +25,7 @@ import math
 import numpy as np
 
 from .backends import resolve_backend
+from .validation import DTYPES
 
 
 def squared_norms(grads):
@@ -178,7 +179,7 @@ class Adam(Optimizer):
         """The compiled update where it can write into p through a flat view (C-contiguous p and
         g of one dtype, float32 or float64); else the NumPy reference."""
         if not (self.backend == "numba" and p.flags.c_contiguous and g.flags.c_contiguous
-                and p.dtype == g.dtype and p.dtype in (np.float32, np.float64)):
+                and p.dtype == g.dtype and p.dtype in DTYPES):
             return super().apply(name, p, g, scale, lr)
         from .kernels.optimizers import adam_update
         m, v, t = self.moments(name, g)

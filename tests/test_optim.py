@@ -4,6 +4,7 @@ import math
 import numpy as np
 import pytest
 
+from minirnn.kernels import optimizers as optimizer_kernels
 from minirnn.optim import (SGD, Adam, RMSprop, clip_grad_norm, clip_scale, cosine_decay,
                            global_norm, squared_norms, step_decay)
 
@@ -102,11 +103,19 @@ def test_optimizer_errors():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_compiled_adam_gives_the_bits_of_the_numpy_reference(dtype):
+def test_compiled_adam_gives_the_bits_of_the_numpy_reference(dtype, monkeypatch):
     """Several steps, clipped (scale < 1) and not, on parameters of several shapes: the compiled
     update and the reference agree to the bit, parameters and moments both. A Fortran-ordered
     parameter and one with a float64 gradient for a float32 parameter take the reference path,
-    and must still match it."""
+    and must still match it (in float64 that gradient has the parameter's dtype); the others take
+    the compiled path."""
+    kernel, compiled_sizes = optimizer_kernels.adam_update, []
+
+    def counted(p, *rest):
+        compiled_sizes.append(p.size)
+        kernel(p, *rest)
+
+    monkeypatch.setattr(optimizer_kernels, "adam_update", counted)
     rng = np.random.default_rng(3)
     shapes = [(37, 5), (64,), (1,), (3, 4, 2), (6, 7)]
     params = {f"p{i}": rng.standard_normal(s).astype(dtype) for i, s in enumerate(shapes)}
@@ -124,6 +133,8 @@ def test_compiled_adam_gives_the_bits_of_the_numpy_reference(dtype):
         for moment in ("m", "v"):
             np.testing.assert_array_equal(compiled.state[k][moment], reference.state[k][moment])
     assert compiled.state["p0"]["t"] == 6 and compiled.steps == 6
+    compiled_shapes = [(37, 5), (64,), (3, 4, 2)] + ([(1,)] if dtype == np.float64 else [])
+    assert sorted(compiled_sizes) == sorted(6 * [int(np.prod(s)) for s in compiled_shapes])
 
 
 def test_a_step_with_scale_is_a_step_on_the_clipped_gradients():
